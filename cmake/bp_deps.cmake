@@ -1,0 +1,34 @@
+# Every dependency comes from a Debian package and is found here, once, under one canonical name.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(fmt CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(OpenSSL REQUIRED)
+
+# c-ares 1.18 ships only libcares.pc.
+pkg_check_modules(CARES REQUIRED IMPORTED_TARGET libcares)
+add_library(c-ares::cares ALIAS PkgConfig::CARES)
+
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+add_library(re2::re2 ALIAS PkgConfig::RE2)
+
+pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
+add_library(idn2::idn2 ALIAS PkgConfig::IDN2)
+
+find_package(tomlplusplus CONFIG QUIET)
+if(NOT TARGET tomlplusplus::tomlplusplus)
+  pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
+  add_library(tomlplusplus::tomlplusplus ALIAS PkgConfig::TOMLPP)
+endif()
+
+# Debian's libasio-dev is headers only: no .pc, no CMake config.
+find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
+add_library(asio::asio INTERFACE IMPORTED)
+target_include_directories(asio::asio INTERFACE ${ASIO_INCLUDE_DIR})
+target_compile_definitions(asio::asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+target_link_libraries(asio::asio INTERFACE Threads::Threads)
+
+if(BP_BUILD_TESTS)
+  find_package(doctest CONFIG REQUIRED)
+endif()

@@ -1,0 +1,79 @@
+/*++
+ * NAME
+ *	dns_types 3h
+ * SUMMARY
+ *	typed DNS answers and failures
+ * DESCRIPTION
+ *	An Answer is the set of records of the asked type at the end of the
+ *	CNAME chain, with the chain itself kept visible. A DnsFailure keeps apart
+ *	what the server said (nxdomain, nodata, servfail, refused, formerr,
+ *	notimp) from what happened locally (timeout, connection_refused,
+ *	bad_response, no_server, cancelled, bad_name).
+ * DIAGNOSTICS
+ *	Failure carries a one-line detail and the raw rcode (-1 when no reply).
+ * SEE ALSO
+ *	RFC 1035 section 4.1.1 (RCODE), RFC 2308 (NODATA), RFC 2181 section 10.1 (CNAME).
+ *--*/
+#pragma once
+
+#include "result.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bp::resolver {
+
+enum class RrType : std::uint16_t {
+  a = 1, ns = 2, cname = 5, soa = 6, ptr = 12, mx = 15, txt = 16, aaaa = 28, spf = 99,
+};
+
+/// \return the mnemonic ("MX"), or "TYPEnnn" for unknown types.
+std::string to_string(RrType t);
+
+enum class DnsFailure {
+  nxdomain, nodata, servfail, refused, formerr, notimp,
+  timeout, connection_refused, bad_response, no_server, cancelled, bad_name,
+};
+
+/// \return the slug used in JSON and findings ("servfail").
+std::string_view to_string(DnsFailure f);
+
+/// \return true for failures where the server gave an authoritative negative answer.
+constexpr bool is_negative(DnsFailure f) { return f == DnsFailure::nxdomain || f == DnsFailure::nodata; }
+
+struct Record {
+  std::string owner;            ///< owner name, lower case, no trailing dot
+  RrType type{RrType::a};
+  std::uint32_t ttl{0};
+  std::string target;           ///< CNAME, PTR, NS and MX target ("" for the root, i.e. null MX)
+  std::uint16_t preference{0};  ///< MX preference
+  std::vector<std::string> strings;  ///< TXT character-strings, raw bytes
+  std::string address;          ///< A/AAAA in presentation form
+
+  /// \return the record data in presentation form, for evidence.
+  std::string rdata_text() const;
+};
+
+struct Answer {
+  std::string qname;
+  RrType qtype{RrType::a};
+  int rcode{0};
+  bool authoritative{false};
+  bool truncated{false};
+  std::vector<std::string> cname_chain;  ///< names the query was redirected to, in order
+  std::vector<Record> records;           ///< records of qtype at the end of the chain
+};
+
+struct Failure {
+  DnsFailure kind{DnsFailure::bad_response};
+  std::string detail;
+  int rcode{-1};
+  std::vector<std::string> cname_chain;
+};
+
+using Lookup = Result<Answer, Failure>;
+
+}  // namespace bp::resolver

@@ -1,0 +1,73 @@
+#include "domain_name.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace bp::resolver {
+
+namespace {
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+bool is_ldh(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-'; }
+}  // namespace
+
+std::string normalize_name(std::string_view name) {
+  if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
+  std::string out(name);
+  std::transform(out.begin(), out.end(), out.begin(), lower);
+  return out;
+}
+
+std::string dns_name_problem(std::string_view name) {
+  if (name.empty()) return "empty name";
+  if (name == ".") return {};
+  if (name.back() == '.') name.remove_suffix(1);
+  // Wire form is one length octet per label plus the root octet (RFC 1035 2.3.4).
+  if (name.size() + 2 > 255) return "name longer than 253 characters";
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    auto dot = name.find('.', start);
+    auto end = dot == std::string_view::npos ? name.size() : dot;
+    auto len = end - start;
+    if (len == 0) return "empty label";
+    if (len > 63) return "label longer than 63 characters";
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return {};
+}
+
+std::string hostname_problem(std::string_view name) {
+  if (auto p = dns_name_problem(name); !p.empty()) return p;
+  if (name.back() == '.') name.remove_suffix(1);
+  std::size_t start = 0;
+  std::string_view last;
+  while (true) {
+    auto dot = name.find('.', start);
+    auto label = name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    for (char c : label) {
+      if (!is_ldh(c)) return "character '" + std::string(1, c) + "' is not allowed in a host name";
+    }
+    if (label.front() == '-' || label.back() == '-') return "label '" + std::string(label) + "' begins or ends with a hyphen";
+    last = label;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (std::all_of(last.begin(), last.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+    return "top-level label is all numeric";
+  }
+  return {};
+}
+
+bool looks_like_ip_literal(std::string_view name) {
+  if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
+  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+  std::string s(name);
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+bool same_name(std::string_view a, std::string_view b) { return normalize_name(a) == normalize_name(b); }
+
+}  // namespace bp::resolver

@@ -1,0 +1,38 @@
+/*++
+ * NAME
+ *	domain_name 3h
+ * SUMMARY
+ *	domain-name checks and normalisation
+ * DESCRIPTION
+ *	Names travel as lower-case strings without the trailing dot. These
+ *	functions decide whether a string can be asked about at all (DNS limits)
+ *	and whether it is a host name (LDH rule), which mail needs.
+ * SEE ALSO
+ *	RFC 1035 section 2.3.4 (255/63 octet limits), RFC 1123 section 2.1 (LDH),
+ *	RFC 3696 section 2 (all-numeric TLDs).
+ *--*/
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace bp::resolver {
+
+/// \return the name in lower case with one trailing dot removed.
+std::string normalize_name(std::string_view name);
+
+/// \return an empty string when `name` fits the DNS limits (wire length <= 255,
+/// labels 1..63 octets, no empty label), else the reason.
+std::string dns_name_problem(std::string_view name);
+
+/// \return an empty string when `name` is a syntactically valid host name
+/// (letters, digits, hyphens, no hyphen at a label edge, top label not all numeric), else the reason.
+std::string hostname_problem(std::string_view name);
+
+/// \return true when the name, taken whole, is an IPv4 or IPv6 address literal.
+bool looks_like_ip_literal(std::string_view name);
+
+/// \return true when a and b name the same domain (case-insensitive, trailing dot ignored).
+bool same_name(std::string_view a, std::string_view b);
+
+}  // namespace bp::resolver

@@ -1,0 +1,66 @@
+/*++
+ * NAME
+ *	resolver 3h
+ * SUMMARY
+ *	asynchronous DNS lookups for probes, with a per-run cache
+ * DESCRIPTION
+ *	co_await resolver.lookup(name, RrType::mx) returns a Lookup: the records
+ *	at the end of the CNAME chain, or a typed failure. One question is sent
+ *	once per run: concurrent askers of the same (name, type) share the first
+ *	asker's answer. A timeout is retried up to `tries` times; every attempt
+ *	is logged as evidence. Knows nothing about mail.
+ * DIAGNOSTICS
+ *	bad_name for names that break DNS limits (no query is sent); the
+ *	constructor throws std::runtime_error on a start-up failure.
+ * SEE ALSO
+ *	ares_glue(3h), wire(3h), query_log(3h).
+ *--*/
+#pragma once
+
+#include "ares_glue.hpp"
+#include "dns_types.hpp"
+#include "query_log.hpp"
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bp::resolver {
+
+struct ResolverOptions {
+  std::vector<std::string> servers;  ///< "IP[:PORT]"; empty = /etc/resolv.conf
+  std::chrono::milliseconds timeout{2000};
+  int tries{2};
+};
+
+/// \return an empty string if `spec` is a valid IP[:PORT] / [IPv6]:PORT, else the reason.
+std::string server_spec_problem(const std::string& spec);
+
+class Resolver {
+ public:
+  Resolver(asio::any_io_executor ex, ResolverOptions options);
+  ~Resolver();
+
+  /// \return the answer or failure for (name, type); cached for the run.
+  asio::awaitable<Lookup> lookup(std::string name, RrType type);
+
+  const QueryLog& log() const { return log_; }
+  std::vector<std::string> servers() const { return channel_.servers(); }
+  const ResolverOptions& options() const { return options_; }
+
+ private:
+  struct Entry;
+  asio::awaitable<Lookup> resolve(std::string name, RrType type);
+
+  ResolverOptions options_;
+  AresChannel channel_;
+  QueryLog log_;
+  std::map<std::pair<std::string, RrType>, std::shared_ptr<Entry>> cache_;
+};
+
+}  // namespace bp::resolver
