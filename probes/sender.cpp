@@ -60,6 +60,35 @@ Finding make(std::string code, Severity sev, std::string subject, std::string su
 
 }  // namespace
 
+std::optional<std::string> domain_to_ascii(std::string_view domain, std::string* problem) {
+  std::string in(domain);
+  std::string ascii = in;
+  if (has_non_ascii(in)) {
+    char* out = nullptr;
+    int rc = idn2_to_ascii_8z(in.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    if (rc != IDN2_OK) {
+      *problem = fmt::format("'{}' is not a valid internationalised domain name: {}", in, idn2_strerror(rc));
+      return std::nullopt;
+    }
+    ascii = out;
+    idn2_free(out);
+  } else if (resolver::normalize_name(ascii).find("xn--") != std::string::npos) {
+    char* out = nullptr;
+    int rc = idn2_to_unicode_8z8z(ascii.c_str(), &out, 0);
+    if (rc != IDN2_OK) {
+      *problem = fmt::format("'{}' has an invalid A-label: {}", in, idn2_strerror(rc));
+      return std::nullopt;
+    }
+    idn2_free(out);
+  }
+  ascii = resolver::normalize_name(ascii);
+  if (auto p = resolver::dns_name_problem(ascii); !p.empty()) {
+    *problem = fmt::format("'{}': {}", in, p);
+    return std::nullopt;
+  }
+  return ascii;
+}
+
 std::optional<MailAddress> parse_mail_address(std::string_view text, std::string* problem) {
   MailAddress a;
   std::string_view s = text;
@@ -118,32 +147,10 @@ std::optional<MailAddress> parse_mail_address(std::string_view text, std::string
     a.ascii_domain = a.domain;
     return a;
   }
-  std::string ascii = a.domain;
-  if (has_non_ascii(a.domain)) {
-    char* out = nullptr;
-    int rc = idn2_to_ascii_8z(a.domain.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-    if (rc != IDN2_OK) {
-      *problem = fmt::format("domain '{}' is not a valid internationalised name: {}", a.domain, idn2_strerror(rc));
-      return std::nullopt;
-    }
-    ascii = out;
-    idn2_free(out);
-    a.idn = true;
-  } else if (resolver::normalize_name(ascii).find("xn--") != std::string::npos) {
-    char* out = nullptr;
-    int rc = idn2_to_unicode_8z8z(ascii.c_str(), &out, 0);
-    if (rc != IDN2_OK) {
-      *problem = fmt::format("domain '{}' has an invalid A-label: {}", a.domain, idn2_strerror(rc));
-      return std::nullopt;
-    }
-    idn2_free(out);
-    a.idn = true;
-  }
-  a.ascii_domain = resolver::normalize_name(ascii);
-  if (auto p = resolver::dns_name_problem(a.ascii_domain); !p.empty()) {
-    *problem = fmt::format("domain '{}': {}", a.domain, p);
-    return std::nullopt;
-  }
+  auto ascii = domain_to_ascii(a.domain, problem);
+  if (!ascii) return std::nullopt;
+  a.idn = has_non_ascii(a.domain) || ascii->find("xn--") != std::string::npos;
+  a.ascii_domain = *ascii;
   return a;
 }
 

@@ -46,6 +46,10 @@ struct AddressCheck {
   std::vector<Finding> findings;
 };
 
+/// \return the lower-case A-label form of a domain (IDNs converted with libidn2),
+/// or nullopt with the reason in `problem`.
+std::optional<std::string> domain_to_ascii(std::string_view domain, std::string* problem);
+
 /// \return the parsed address, or the syntax problem in `problem`.
 std::optional<MailAddress> parse_mail_address(std::string_view text, std::string* problem);
 

@@ -1,0 +1,271 @@
+#include "commands.hpp"
+
+#include "exit_codes.hpp"
+
+#include <address.hpp>
+#include <async.hpp>
+#include <catalog.hpp>
+#include <domain_name.hpp>
+#include <explain.hpp>
+#include <mx.hpp>
+#include <predictor.hpp>
+#include <profile.hpp>
+#include <render.hpp>
+#include <resolver.hpp>
+#include <sender.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+
+namespace bp::cli {
+
+namespace {
+
+using probes::AddressPolicy;
+using probes::Finding;
+using probes::Severity;
+
+/// Runs one top-level coroutine to completion on `ctx`; rethrows what it threw.
+template <typename T>
+T run_loop(asio::io_context& ctx, asio::awaitable<T> op) {
+  std::optional<T> result;
+  std::exception_ptr error;
+  asio::co_spawn(ctx, std::move(op), [&](std::exception_ptr e, T value) {
+    error = e;
+    if (!e) result = std::move(value);
+  });
+  ctx.run();
+  if (error) std::rethrow_exception(error);
+  return std::move(*result);
+}
+
+bool use_color(const CommonOptions& o) {
+  if (o.color == "always") return true;
+  if (o.color == "never") return false;
+  const char* term = std::getenv("TERM");
+  return isatty(fileno(stdout)) != 0 && std::getenv("NO_COLOR") == nullptr && (term == nullptr || std::string(term) != "dumb");
+}
+
+report::RenderOptions render_options(const CommonOptions& o) { return {o.verbose, use_color(o)}; }
+
+AddressPolicy address_policy(const CommonOptions& o) {
+  AddressPolicy p;
+  for (const auto& r : o.routable) {
+    auto c = probes::Cidr::parse(r);
+    if (!c) throw UsageError(fmt::format("--routable '{}' is not an address prefix (e.g. 192.0.2.0/24)", r));
+    p.routable.push_back(*c);
+  }
+  return p;
+}
+
+resolver::ResolverOptions resolver_options(const CommonOptions& o) {
+  for (const auto& s : o.resolvers) {
+    if (auto why = resolver::server_spec_problem(s); !why.empty()) {
+      throw UsageError(fmt::format("--resolver '{}': {}", s, why));
+    }
+  }
+  return {o.resolvers, std::chrono::milliseconds(o.timeout_ms), o.tries};
+}
+
+/// Exit 3 when not one query got a DNS reply: the resolver is unreachable or mute.
+void require_reachable_resolver(const resolver::Resolver& r) {
+  const auto& log = r.log();
+  if (log.entries().empty() || log.answered() > 0) return;
+  std::string servers;
+  for (const auto& s : r.servers()) servers += (servers.empty() ? "" : ", ") + s;
+  const auto& first = log.entries().front();
+  throw RunError(fmt::format("no DNS reply from {} ({}: {}); check --resolver or the network", servers,
+                             first.outcome, first.detail));
+}
+
+const report::Catalog& catalog_for(const CommonOptions& o, std::optional<report::Catalog>& holder) {
+  if (o.catalog_file.empty()) return report::Catalog::builtin();
+  holder = report::Catalog::load_file(o.catalog_file);
+  return *holder;
+}
+
+int exit_for(const std::vector<Finding>& findings, const CommonOptions& o) {
+  Severity threshold = Severity::error;
+  probes::parse_severity(o.fail_on, &threshold);
+  for (const auto& f : findings) {
+    const Severity s = f.checked ? f.severity : Severity::warning;
+    if (s >= threshold) return exit_findings;
+  }
+  return exit_ok;
+}
+
+std::string check_domain_arg(const std::string& raw) {
+  std::string problem;
+  auto ascii = probes::domain_to_ascii(raw, &problem);
+  if (!ascii) throw UsageError(fmt::format("'{}' is not a valid domain: {}", raw, problem));
+  if (auto why = resolver::hostname_problem(*ascii); !why.empty()) {
+    throw UsageError(fmt::format("'{}' is not a valid domain: {}", raw, why));
+  }
+  if (ascii->find('.') == std::string::npos) {
+    throw UsageError(fmt::format("'{}' is not a fully qualified domain (no dot)", raw));
+  }
+  return *ascii;
+}
+
+asio::awaitable<report::DomainResult> check_one(resolver::Resolver& r, std::string domain, AddressPolicy policy) {
+  report::DomainResult d;
+  d.domain = domain;
+  d.mx = co_await probes::probe_mx(r, domain, policy);
+  d.findings = d.mx.findings;
+  for (auto& f : probes::sender_domain_findings(d.mx, "")) d.findings.push_back(std::move(f));
+  co_return d;
+}
+
+asio::awaitable<std::vector<report::DomainResult>> check_all(resolver::Resolver& r, std::vector<std::string> domains,
+                                                            AddressPolicy policy) {
+  std::vector<asio::awaitable<report::DomainResult>> ops;
+  for (auto& d : domains) ops.push_back(check_one(r, d, policy));
+  co_return co_await when_all(std::move(ops));
+}
+
+void emit(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+}  // namespace
+
+int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domains) {
+  std::vector<std::string> domains;
+  for (const auto& d : raw_domains) domains.push_back(check_domain_arg(d));
+  auto policy = address_policy(o);
+  auto ropts = resolver_options(o);
+  asio::io_context ctx;
+  resolver::Resolver r(ctx.get_executor(), ropts);
+  const auto start = std::chrono::steady_clock::now();
+  auto results = run_loop(ctx, check_all(r, domains, policy));
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  require_reachable_resolver(r);
+  report::RunInfo run{r.servers(), &r.log(), ms};
+  if (o.format == "json") {
+    emit(report::check_json(results, run, o.verbose).dump(2) + "\n");
+  } else {
+    emit(report::check_text(results, run, render_options(o)));
+  }
+  std::vector<Finding> all;
+  for (const auto& d : results) all.insert(all.end(), d.findings.begin(), d.findings.end());
+  return exit_for(all, o);
+}
+
+namespace {
+
+struct PredictGather {
+  std::optional<probes::MxReport> sender_mx;
+  std::optional<probes::MxReport> recipient_mx;
+};
+
+asio::awaitable<std::optional<probes::MxReport>> maybe_mx(resolver::Resolver& r, std::string domain, AddressPolicy policy) {
+  if (domain.empty()) co_return std::nullopt;
+  co_return co_await probes::probe_mx(r, domain, policy);
+}
+
+asio::awaitable<PredictGather> gather(resolver::Resolver& r, std::string sender_domain, std::string recipient_domain,
+                                      AddressPolicy policy) {
+  std::vector<asio::awaitable<std::optional<probes::MxReport>>> ops;
+  ops.push_back(maybe_mx(r, sender_domain, policy));
+  ops.push_back(maybe_mx(r, recipient_domain, policy));
+  auto res = co_await when_all(std::move(ops));
+  co_return PredictGather{std::move(res[0]), std::move(res[1])};
+}
+
+}  // namespace
+
+int run_predict(const CommonOptions& o, const std::string& from, const std::string& to,
+                const std::vector<std::string>& ips, const std::string& helo) {
+  std::optional<report::Catalog> catalog_holder;
+  const auto& catalog = catalog_for(o, catalog_holder);
+  auto profile = o.profile_file.empty() ? report::Profile::builtin(catalog) : report::Profile::load_file(o.profile_file, catalog);
+  for (const auto& ip : ips) {
+    if (!probes::classify(ip)) throw UsageError(fmt::format("--ip '{}' is not an IP address", ip));
+  }
+  report::PredictInput in;
+  in.sender = from;
+  in.recipient = to;
+  in.ips = ips;
+  in.helo = helo;
+  in.sender_check = probes::check_address(from, "sender");
+  in.recipient_check = probes::check_address(to, "recipient");
+  const auto& ra = in.recipient_check.address;
+  if (!ra || ra->null_sender || ra->domain.empty() || ra->domain_literal) {
+    throw UsageError(fmt::format("--to '{}' is not a recipient address with a domain{}", to,
+                                 in.recipient_check.problem.empty() ? "" : ": " + in.recipient_check.problem));
+  }
+  std::string sender_domain;
+  if (const auto& sa = in.sender_check.address; sa && in.sender_check.fqdn && !sa->null_sender && !sa->domain_literal) {
+    sender_domain = sa->ascii_domain;
+  }
+  auto policy = address_policy(o);
+  auto ropts = resolver_options(o);
+  asio::io_context ctx;
+  resolver::Resolver r(ctx.get_executor(), ropts);
+  const auto start = std::chrono::steady_clock::now();
+  auto g = run_loop(ctx, gather(r, sender_domain, in.recipient_check.fqdn ? ra->ascii_domain : "", policy));
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  require_reachable_resolver(r);
+  in.sender_mx = std::move(g.sender_mx);
+  in.recipient_mx = std::move(g.recipient_mx);
+
+  std::vector<Finding> findings = in.sender_check.findings;
+  findings.insert(findings.end(), in.recipient_check.findings.begin(), in.recipient_check.findings.end());
+  if (in.sender_mx) {
+    for (auto& f : probes::sender_domain_findings(*in.sender_mx, in.sender_check.address->text)) findings.push_back(std::move(f));
+  }
+  if (in.recipient_mx) findings.insert(findings.end(), in.recipient_mx->findings.begin(), in.recipient_mx->findings.end());
+
+  auto prediction = report::predict(profile, in);
+  report::RunInfo run{r.servers(), &r.log(), ms};
+  if (o.format == "json") {
+    emit(report::predict_json(in, prediction, findings, profile.name, run, o.verbose).dump(2) + "\n");
+  } else {
+    emit(report::predict_text(in, prediction, findings, profile.name, run, render_options(o)));
+  }
+  if (prediction.verdict == "bounce" || prediction.verdict == "defer") return exit_findings;
+  return exit_for(findings, o);
+}
+
+int run_explain(const CommonOptions& o, const std::vector<std::string>& args) {
+  std::optional<report::Catalog> catalog_holder;
+  const auto& catalog = catalog_for(o, catalog_holder);
+  std::string text;
+  if (args.empty() || (args.size() == 1 && args.front() == "-")) {
+    if (isatty(fileno(stdin)) != 0) std::fprintf(stderr, "Paste the bounce, then press Ctrl-D.\n");
+    std::string chunk(64 * 1024, '\0');
+    while (text.size() <= report::max_input_bytes) {
+      auto n = std::fread(chunk.data(), 1, chunk.size(), stdin);
+      if (n == 0) break;
+      text.append(chunk.data(), n);
+    }
+  } else {
+    for (const auto& a : args) text += (text.empty() ? "" : " ") + a;
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw UsageError("explain needs the bounce text (argument or standard input)");
+  auto res = report::explain(catalog, text);
+  if (o.format == "json") {
+    emit(report::explain_json(res).dump(2) + "\n");
+  } else {
+    emit(report::explain_text(res, render_options(o)));
+  }
+  return res.matches.empty() ? exit_findings : exit_ok;
+}
+
+int run_catalog(const CommonOptions& o) {
+  std::optional<report::Catalog> catalog_holder;
+  const auto& catalog = catalog_for(o, catalog_holder);
+  if (o.format == "json") {
+    emit(report::catalog_json(catalog).dump(2) + "\n");
+  } else {
+    emit(report::catalog_text(catalog, render_options(o)));
+  }
+  return exit_ok;
+}
+
+}  // namespace bp::cli

@@ -1,0 +1,93 @@
+// bounceprobe: which SMTP bounce would this mail get, and why.
+#include "commands.hpp"
+#include "exit_codes.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <iostream>
+
+namespace {
+
+void add_common(CLI::App* cmd, bp::cli::CommonOptions& o, bool dns) {
+  if (dns) {
+    cmd->add_option("--resolver", o.resolvers, "DNS resolver IP[:PORT] or [IPv6]:PORT (repeatable); default /etc/resolv.conf");
+    cmd->add_option("--timeout", o.timeout_ms, "milliseconds to wait for each DNS reply")->check(CLI::Range(50, 60000));
+    cmd->add_option("--tries", o.tries, "attempts per query on timeout")->check(CLI::Range(1, 10));
+    cmd->add_option("--routable", o.routable, "treat addresses in this CIDR as routable (labs; repeatable)");
+    cmd->add_option("--fail-on", o.fail_on, "lowest severity that makes the exit code 1")
+        ->check(CLI::IsMember({"ok", "info", "warning", "error"}));
+  }
+  cmd->add_option("--format", o.format, "output format")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_flag("--json", o.json, "same as --format json");
+  cmd->add_flag("-v,--verbose", o.verbose, "show evidence: every query and answer");
+  cmd->add_option("--color", o.color, "colour output")->check(CLI::IsMember({"auto", "always", "never"}));
+  cmd->add_option("--catalog", o.catalog_file, "use this bounce catalog (TOML) instead of the built-in one");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bounceprobe: tells which SMTP bounce your mail would get, and why, before a message is lost"};
+  app.set_version_flag("--version", "bounceprobe 0.1.0");
+  app.require_subcommand(1);
+  bp::cli::CommonOptions o;
+
+  std::vector<std::string> domains;
+  auto* check = app.add_subcommand("check", "examine mail domains: MX, null MX, addresses, sender-domain use");
+  check->add_option("domain", domains, "domains to check")->required();
+  add_common(check, o, true);
+
+  std::string from, to, helo;
+  std::vector<std::string> ips;
+  auto* predict = app.add_subcommand("predict", "predict the bounce mail from --from to --to would get");
+  predict->add_option("--from", from, "envelope sender (MAIL FROM); <> for the null sender")->required();
+  predict->add_option("--to", to, "recipient address (RCPT TO)")->required();
+  predict->add_option("--ip", ips, "sending IP address (repeatable)");
+  predict->add_option("--helo", helo, "HELO/EHLO name of the sending server");
+  predict->add_option("--profile", o.profile_file, "receiver profile (TOML) instead of the built-in one");
+  add_common(predict, o, true);
+
+  std::vector<std::string> text;
+  auto* explain = app.add_subcommand("explain", "explain a pasted bounce (argument, or - / nothing to read stdin)");
+  explain->add_option("text", text, "the bounce text; '-' or nothing reads standard input");
+  add_common(explain, o, false);
+
+  auto* catalog = app.add_subcommand("catalog", "list the documented bounces");
+  add_common(catalog, o, false);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "bounceprobe: error: {} (see bounceprobe --help)\n", e.what());
+    return bp::cli::exit_usage;
+  }
+  if (o.json) o.format = "json";
+
+  int rc = bp::cli::exit_ok;
+  try {
+    if (*check) rc = bp::cli::run_check(o, domains);
+    else if (*predict) rc = bp::cli::run_predict(o, from, to, ips, helo);
+    else if (*explain) rc = bp::cli::run_explain(o, text);
+    else if (*catalog) rc = bp::cli::run_catalog(o);
+  } catch (const bp::cli::UsageError& e) {
+    fmt::print(stderr, "bounceprobe: error: {}\n", e.what());
+    return bp::cli::exit_usage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "bounceprobe: error: {}\n", e.what());
+    return bp::cli::exit_cannot_run;
+  }
+  // A failed write to stdout (full disk, closed pipe) is an error, not a success.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+    std::fprintf(stderr, "bounceprobe: error: cannot write the output\n");
+    return bp::cli::exit_cannot_run;
+  }
+  return rc;
+}

@@ -1,0 +1,128 @@
+#include "catalog.hpp"
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace bp::embedded {
+extern const std::string_view catalog_toml;
+}
+
+namespace bp::report {
+
+namespace {
+
+std::string str(const toml::table& t, std::string_view key, const std::string& where, bool required = false) {
+  if (auto v = t[key].value<std::string>()) return *v;
+  if (t.contains(key)) throw std::runtime_error(fmt::format("{}: '{}' must be a string", where, key));
+  if (required) throw std::runtime_error(fmt::format("{}: '{}' is missing", where, key));
+  return {};
+}
+
+std::vector<std::string> strings(const toml::table& t, std::string_view key) {
+  std::vector<std::string> out;
+  if (auto arr = t[key].as_array()) {
+    for (const auto& v : *arr) {
+      if (auto s = v.value<std::string>()) out.push_back(*s);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Catalog Catalog::load(std::string_view text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error(fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
+                                         e.description()));
+  }
+  Catalog cat;
+  const auto* arr = root["entry"].as_array();
+  if (arr == nullptr || arr->empty()) throw std::runtime_error(origin + ": no [[entry]] tables");
+  std::set<std::string> ids;
+  for (const auto& node : *arr) {
+    const auto* t = node.as_table();
+    if (t == nullptr) throw std::runtime_error(origin + ": [[entry]] must be a table");
+    CatalogEntry e;
+    e.id = str(*t, "id", origin + ": entry", true);
+    const std::string where = fmt::format("{}: entry '{}'", origin, e.id);
+    if (!ids.insert(e.id).second) throw std::runtime_error(where + ": duplicate id");
+    e.seed = (*t)["seed"].value_or(true);
+    e.code = static_cast<int>((*t)["code"].value_or(std::int64_t{0}));
+    if (e.code != 0 && (e.code < 200 || e.code > 599)) throw std::runtime_error(where + ": code out of range");
+    if (auto alt = (*t)["code_alt"].as_array()) {
+      for (const auto& v : *alt) e.code_alt.push_back(static_cast<int>(v.value_or(std::int64_t{0})));
+    }
+    e.enhanced = str(*t, "enhanced", where);
+    e.pattern = str(*t, "pattern", where, true);
+    e.priority = static_cast<int>((*t)["priority"].value_or(std::int64_t{0}));
+    e.stage = str(*t, "stage", where, true);
+    static const std::set<std::string> stages{"connect", "helo", "mail", "rcpt", "data", "none"};
+    if (!stages.count(e.stage)) throw std::runtime_error(where + ": unknown stage '" + e.stage + "'");
+    e.klass = str(*t, "class", where, true);
+    if (e.klass != "temporary" && e.klass != "permanent") throw std::runtime_error(where + ": class must be temporary or permanent");
+    e.predictable = str(*t, "predictable", where);
+    e.probes = strings(*t, "probes");
+    e.reply = str(*t, "reply", where);
+    e.related = strings(*t, "related");
+    e.condition = str(*t, "condition", where);
+    e.explanation = str(*t, "explanation", where);
+    e.fix = str(*t, "fix", where);
+    e.postfix = str(*t, "postfix", where);
+    e.source = str(*t, "source", where);
+    e.note = str(*t, "note", where);
+    e.example = str(*t, "example", where);
+    if (auto docs = (*t)["documented"].as_array()) {
+      for (const auto& d : *docs) {
+        const auto* dt = d.as_table();
+        if (dt == nullptr) throw std::runtime_error(where + ": documented rows must be tables");
+        e.documented.push_back({str(*dt, "source", where, true), str(*dt, "row", where, true), str(*dt, "text", where, true)});
+      }
+    }
+    if (e.seed && e.documented.empty()) throw std::runtime_error(where + ": a seed entry needs documented rows");
+    RE2::Options opts;
+    opts.set_case_sensitive(false);
+    opts.set_log_errors(false);
+    auto re = std::make_shared<RE2>(e.pattern, opts);
+    if (!re->ok()) throw std::runtime_error(fmt::format("{}: pattern does not compile: {}", where, re->error()));
+    e.regex = std::move(re);
+    cat.entries_.push_back(std::move(e));
+  }
+  return cat;
+}
+
+const Catalog& Catalog::builtin() {
+  static const Catalog cat = load(embedded::catalog_toml, "bounces.toml (built in)");
+  return cat;
+}
+
+Catalog Catalog::load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("cannot read catalog {}", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return load(ss.str(), path);
+}
+
+const CatalogEntry* Catalog::find(std::string_view id) const {
+  for (const auto& e : entries_) {
+    if (e.id == id) return &e;
+  }
+  return nullptr;
+}
+
+std::size_t Catalog::documented_rows() const {
+  std::size_t n = 0;
+  for (const auto& e : entries_) n += e.documented.size();
+  return n;
+}
+
+}  // namespace bp::report

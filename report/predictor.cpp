@@ -1,0 +1,255 @@
+#include "predictor.hpp"
+
+#include <address.hpp>
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+
+namespace bp::report {
+
+namespace {
+
+using probes::DomainMailState;
+using probes::MxStatus;
+
+struct Context {
+  const PredictInput& in;
+  std::map<std::string, std::string> values;
+};
+
+PredictedBounce bounce(const Context& ctx, const ProfileCheck& check, const CatalogEntry* e, std::string reason,
+                       std::vector<probes::Evidence> evidence, std::map<std::string, std::string> extra = {}) {
+  PredictedBounce b;
+  b.entry = e;
+  b.restriction = check.restriction;
+  b.code = e->code;
+  b.enhanced = e->enhanced;
+  if (!check.enhanced.empty() && e == check.entry) b.enhanced = check.enhanced;
+  auto values = ctx.values;
+  for (auto& [k, v] : extra) values[k] = v;
+  b.text = fill_reply(e->reply.empty() ? (e->documented.empty() ? e->example : e->documented.front().text) : e->reply,
+                      values);
+  b.stage = e->stage;
+  b.temporary = e->temporary();
+  b.reason = std::move(reason);
+  b.evidence = std::move(evidence);
+  return b;
+}
+
+bool sender_has_domain(const PredictInput& in) {
+  return in.sender_check.address && !in.sender_check.address->null_sender && !in.sender_check.address->domain_literal &&
+         in.sender_check.fqdn;
+}
+
+}  // namespace
+
+std::string fill_reply(const std::string& tmpl, const std::map<std::string, std::string>& values) {
+  std::string out;
+  for (std::size_t i = 0; i < tmpl.size(); ++i) {
+    if (tmpl[i] == '{') {
+      auto close = tmpl.find('}', i);
+      if (close != std::string::npos) {
+        auto key = tmpl.substr(i + 1, close - i - 1);
+        if (auto it = values.find(key); it != values.end()) {
+          out += it->second;
+          i = close;
+          continue;
+        }
+      }
+    }
+    out += tmpl[i];
+  }
+  return out;
+}
+
+Prediction predict(const Profile& profile, const PredictInput& in) {
+  Prediction p;
+  Context ctx{in, {}};
+  const auto& sa = in.sender_check.address;
+  ctx.values["sender"] = sa ? sa->text : in.sender;
+  ctx.values["recipient"] = in.recipient_check.address ? in.recipient_check.address->text : in.recipient;
+  ctx.values["sender_domain"] = sa ? sa->domain : "";
+  ctx.values["recipient_domain"] = in.recipient_check.address ? in.recipient_check.address->domain : "";
+
+  std::vector<PredictedBounce> rejects, deferrals;
+  std::optional<PredictedBounce> routing;  // the sending MTA's own failure, before any SMTP
+
+  for (const auto& check : profile.checks) {
+    const auto& r = check.restriction;
+    if (r == "recipient_mail_host") {
+      if (!in.recipient_mx) {
+        p.not_checked.push_back(r + ": the recipient has no domain to look up");
+        continue;
+      }
+      const auto& mx = *in.recipient_mx;
+      const auto d = mx.domain;
+      switch (mx.status) {
+        case MxStatus::domain_not_found:
+          routing = bounce(ctx, check, check.entry, fmt::format("{} does not exist (NXDOMAIN)", d), mx.evidence,
+                           {{"rr_type", "MX"}, {"recipient_domain", d}});
+          break;
+        case MxStatus::no_mail_host: {
+          auto ev = mx.evidence;
+          for (const auto& t : mx.targets) ev.insert(ev.end(), t.evidence.begin(), t.evidence.end());
+          routing = bounce(ctx, check, check.entry, fmt::format("{} has no MX, A or AAAA records", d), ev,
+                           {{"rr_type", "A"}, {"recipient_domain", d}});
+          break;
+        }
+        case MxStatus::null_mx:
+        case MxStatus::null_mx_mixed:
+          if (check.nullmx_entry) {
+            routing = bounce(ctx, check, check.nullmx_entry, fmt::format("{} publishes a null MX (RFC 7505)", d),
+                             mx.evidence, {{"recipient_domain", d}});
+          }
+          break;
+        case MxStatus::lookup_failed:
+          if (check.tempfail_entry && mx.failure) {
+            routing = bounce(ctx, check, check.tempfail_entry,
+                             fmt::format("the MX lookup for {} failed: {}", d, mx.failure->detail), mx.evidence,
+                             {{"rr_type", "MX"}, {"recipient_domain", d}});
+          } else {
+            p.not_checked.push_back(fmt::format("{}: the addresses of {}'s mail hosts could not be resolved", r, d));
+          }
+          break;
+        case MxStatus::no_usable_target: {
+          // Every target is unresolvable or unroutable: name the first unresolvable host, as the sending MTA would.
+          const probes::HostLookup* bad = nullptr;
+          for (const auto& t : mx.targets) {
+            if (t.unresolvable()) {
+              bad = &t;
+              break;
+            }
+          }
+          if (bad != nullptr) {
+            routing = bounce(ctx, check, check.entry, fmt::format("no MX host of {} has an address", d), bad->evidence,
+                             {{"rr_type", "A"}, {"recipient_domain", bad->host}});
+          } else {
+            p.not_checked.push_back(fmt::format(
+                "{}: the mail hosts of {} have only non-routable addresses; a sender would time out connecting", r, d));
+          }
+          break;
+        }
+        case MxStatus::has_mx:
+        case MxStatus::implicit_mx: p.passed.push_back(fmt::format("{}: {} has a mail host", r, d)); break;
+      }
+      continue;
+    }
+
+    if (r == "reject_sender_syntax") {
+      if (!sa) {
+        rejects.push_back(bounce(ctx, check, check.entry, "the sender address is malformed: " + in.sender_check.problem, {}));
+      } else {
+        p.passed.push_back(r + ": the sender address parses");
+      }
+      continue;
+    }
+    if (!sa) continue;  // nothing after MAIL FROM happens for an unreadable sender
+
+    if (r == "reject_non_fqdn_sender") {
+      if (!in.sender_check.fqdn) {
+        std::string why;
+        for (const auto& f : in.sender_check.findings) {
+          if (f.code == "sender.not-fqdn") why = f.summary;
+        }
+        rejects.push_back(bounce(ctx, check, check.entry, why, {}));
+      } else {
+        p.passed.push_back(r + ": the sender is fully qualified");
+      }
+      continue;
+    }
+
+    if (r == "reject_unknown_sender_domain") {
+      if (!sender_has_domain(in)) continue;  // Postfix skips null senders, literals and unqualified names here
+      if (!in.sender_mx) {
+        p.not_checked.push_back(r + ": the sender domain was not looked up");
+        continue;
+      }
+      const auto& mx = *in.sender_mx;
+      auto ev = mx.evidence;
+      for (const auto& t : mx.targets) ev.insert(ev.end(), t.evidence.begin(), t.evidence.end());
+      switch (probes::sender_domain_state(mx)) {
+        case DomainMailState::not_found:
+          rejects.push_back(bounce(ctx, check, check.entry,
+                                   fmt::format("{} has no MX, A or AAAA record{}", mx.domain,
+                                               mx.status == MxStatus::domain_not_found ? " (NXDOMAIN)" : ""),
+                                   ev));
+          break;
+        case DomainMailState::null_mx:
+          if (check.nullmx_entry) {
+            rejects.push_back(
+                bounce(ctx, check, check.nullmx_entry, fmt::format("{} publishes a null MX (RFC 7505)", mx.domain), ev));
+          }
+          break;
+        case DomainMailState::lookup_failed: {
+          // Postfix: unknown_address_tempfail_action = defer_if_permit, same 450 4.1.8 text.
+          auto b = bounce(ctx, check, check.entry,
+                          fmt::format("the lookup of {} failed ({}); a receiver whose lookup fails the same way defers",
+                                      mx.domain, mx.failure ? mx.failure->detail : "address lookups failed"),
+                          ev);
+          b.defer_if_permit = true;
+          b.temporary = true;
+          deferrals.push_back(std::move(b));
+          break;
+        }
+        case DomainMailState::exists: p.passed.push_back(fmt::format("{}: {} exists for mail", r, mx.domain)); break;
+      }
+      continue;
+    }
+
+    if (r == "check_sender_access") {
+      bool hit = false;
+      for (const auto& rule : check.rules) {
+        if (RE2::PartialMatch(sa->text, *rule.regex)) {
+          rejects.push_back(bounce(ctx, check, rule.entry,
+                                   fmt::format("{} matches /{}/ in {}", sa->text, rule.pattern, check.table), {}));
+          hit = true;
+          break;
+        }
+      }
+      if (!hit) p.passed.push_back(fmt::format("{}: {} matches no rule in {}", r, sa->text, check.table));
+      continue;
+    }
+
+    if (r == "check_sender_mx_access") {
+      if (!sender_has_domain(in) || !in.sender_mx) continue;
+      bool hit = false;
+      for (const auto& [host, addr] : probes::sender_mx_addresses(*in.sender_mx)) {
+        auto a = probes::classify(addr.address);
+        std::array<std::uint8_t, 16> bytes{};
+        auto as_cidr = probes::Cidr::parse(addr.address);
+        if (!a || !as_cidr) continue;
+        bytes = as_cidr->bytes;
+        for (const auto& rule : check.rules) {
+          auto prefix = probes::Cidr::parse(rule.prefix);
+          if (prefix && prefix->contains(bytes, as_cidr->v6)) {
+            std::vector<probes::Evidence> ev = in.sender_mx->evidence;
+            for (const auto& t : in.sender_mx->targets) {
+              if (t.host == host || t.host == in.sender_mx->domain) ev.insert(ev.end(), t.evidence.begin(), t.evidence.end());
+            }
+            rejects.push_back(bounce(ctx, check, rule.entry,
+                                     fmt::format("mail host {} of {} has address {} inside {} ({})", host,
+                                                 in.sender_mx->domain, addr.address, rule.prefix, check.table),
+                                     ev));
+            hit = true;
+            break;
+          }
+        }
+        if (hit) break;
+      }
+      if (!hit) p.passed.push_back(fmt::format("{}: no mail host address of {} is in {}", r, in.sender_mx->domain, check.table));
+      continue;
+    }
+  }
+
+  if (routing) p.bounces.push_back(std::move(*routing));
+  for (auto& b : rejects) p.bounces.push_back(std::move(b));
+  for (auto& b : deferrals) p.bounces.push_back(std::move(b));
+  if (p.bounces.empty()) {
+    p.verdict = "accept";
+  } else {
+    p.verdict = p.bounces.front().temporary ? "defer" : "bounce";
+  }
+  return p;
+}
+
+}  // namespace bp::report

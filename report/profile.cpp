@@ -1,0 +1,101 @@
+#include "profile.hpp"
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace bp::embedded {
+extern const std::string_view profile_toml;
+}
+
+namespace bp::report {
+
+namespace {
+const std::set<std::string> known_restrictions{
+    "recipient_mail_host",          "reject_sender_syntax", "reject_non_fqdn_sender",
+    "reject_unknown_sender_domain", "check_sender_access",  "check_sender_mx_access",
+};
+
+const CatalogEntry* entry_ref(const toml::table& t, std::string_view key, const Catalog& cat, const std::string& where,
+                              bool required) {
+  auto id = t[key].value<std::string>();
+  if (!id) {
+    if (required) throw std::runtime_error(fmt::format("{}: '{}' is missing", where, key));
+    return nullptr;
+  }
+  const auto* e = cat.find(*id);
+  if (e == nullptr) throw std::runtime_error(fmt::format("{}: catalog has no entry '{}'", where, *id));
+  return e;
+}
+}  // namespace
+
+Profile Profile::load(std::string_view text, const std::string& origin, const Catalog& catalog) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error(fmt::format("{}:{}: {}", origin, e.source().begin.line, e.description()));
+  }
+  Profile p;
+  p.name = root["name"].value_or(std::string("unnamed"));
+  p.description = root["description"].value_or(std::string{});
+  const auto* checks = root["check"].as_array();
+  if (checks == nullptr) throw std::runtime_error(origin + ": no [[check]] tables");
+  int n = 0;
+  for (const auto& node : *checks) {
+    ++n;
+    const auto* t = node.as_table();
+    if (t == nullptr) throw std::runtime_error(origin + ": [[check]] must be a table");
+    ProfileCheck c;
+    c.restriction = (*t)["restriction"].value_or(std::string{});
+    const std::string where = fmt::format("{}: check {} ({})", origin, n, c.restriction);
+    if (!known_restrictions.count(c.restriction)) throw std::runtime_error(where + ": unknown restriction");
+    const bool has_rules = c.restriction == "check_sender_access" || c.restriction == "check_sender_mx_access";
+    c.entry = entry_ref(*t, "entry", catalog, where, !has_rules);
+    c.nullmx_entry = entry_ref(*t, "nullmx_entry", catalog, where, false);
+    c.tempfail_entry = entry_ref(*t, "tempfail_entry", catalog, where, false);
+    c.enhanced = (*t)["enhanced"].value_or(std::string{});
+    c.table = (*t)["table"].value_or(std::string{});
+    if (auto rules = (*t)["rules"].as_array()) {
+      for (const auto& rn : *rules) {
+        const auto* rt = rn.as_table();
+        if (rt == nullptr) throw std::runtime_error(where + ": rules must be tables");
+        ProfileRule r;
+        r.entry = entry_ref(*rt, "entry", catalog, where, true);
+        r.pattern = (*rt)["pattern"].value_or(std::string{});
+        r.prefix = (*rt)["prefix"].value_or(std::string{});
+        if (c.restriction == "check_sender_access") {
+          RE2::Options o;
+          o.set_case_sensitive(false);  // Postfix regexp tables ignore case unless /i is turned off
+          o.set_log_errors(false);
+          auto re = std::make_shared<RE2>(r.pattern, o);
+          if (!re->ok()) throw std::runtime_error(fmt::format("{}: bad pattern '{}': {}", where, r.pattern, re->error()));
+          r.regex = std::move(re);
+        } else if (r.prefix.empty()) {
+          throw std::runtime_error(where + ": a cidr rule needs 'prefix'");
+        }
+        c.rules.push_back(std::move(r));
+      }
+    }
+    if (has_rules && c.rules.empty()) throw std::runtime_error(where + ": no rules");
+    p.checks.push_back(std::move(c));
+  }
+  return p;
+}
+
+Profile Profile::builtin(const Catalog& catalog) { return load(embedded::profile_toml, "default.toml (built in)", catalog); }
+
+Profile Profile::load_file(const std::string& path, const Catalog& catalog) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("cannot read profile {}", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return load(ss.str(), path, catalog);
+}
+
+}  // namespace bp::report

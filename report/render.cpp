@@ -1,0 +1,346 @@
+#include "render.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+namespace bp::report {
+
+using nlohmann::json;
+using probes::Finding;
+using probes::Severity;
+
+namespace {
+
+struct Paint {
+  bool on;
+  std::string operator()(const char* code, const std::string& s) const {
+    return on ? fmt::format("\033[{}m{}\033[0m", code, s) : s;
+  }
+};
+
+std::string mark(const Finding& f, const Paint& paint) {
+  if (!f.checked) return paint("35", "?");
+  switch (f.severity) {
+    case Severity::ok: return paint("32", "✓");
+    case Severity::info: return paint("36", "i");
+    case Severity::warning: return paint("33", "!");
+    case Severity::error: return paint("31;1", "✗");
+  }
+  return " ";
+}
+
+json evidence_json(const std::vector<probes::Evidence>& ev) {
+  json a = json::array();
+  for (const auto& e : ev) a.push_back({{"query", e.query}, {"answer", e.answer}});
+  return a;
+}
+
+json host_json(const probes::HostLookup& h) {
+  json addrs = json::array();
+  for (const auto& a : h.addresses) {
+    json j = {{"address", a.address}, {"class", a.slug}, {"global", a.global}};
+    if (!a.prefix.empty()) j["prefix"] = a.prefix;
+    if (a.overridden) j["treated_as_routable"] = true;
+    addrs.push_back(j);
+  }
+  json j = {{"host", h.host.empty() ? "." : h.host}, {"preference", h.preference}, {"addresses", addrs}};
+  if (h.ip_literal) j["ip_literal"] = true;
+  if (!h.cname_chain.empty()) j["cname_chain"] = h.cname_chain;
+  if (h.a_failure) j["a_failure"] = resolver::to_string(h.a_failure->kind);
+  if (h.aaaa_failure) j["aaaa_failure"] = resolver::to_string(h.aaaa_failure->kind);
+  return j;
+}
+
+json mx_json(const probes::MxReport& mx) {
+  json targets = json::array();
+  for (const auto& t : mx.targets) targets.push_back(host_json(t));
+  json j = {{"status", probes::to_string(mx.status)}, {"hosts", targets}};
+  if (mx.failure) j["failure"] = {{"kind", resolver::to_string(mx.failure->kind)}, {"detail", mx.failure->detail}};
+  if (!mx.cname_chain.empty()) j["cname_chain"] = mx.cname_chain;
+  return j;
+}
+
+json query_log_json(const resolver::QueryLog& log) {
+  json a = json::array();
+  for (const auto& e : log.entries()) {
+    json j = {{"name", e.name}, {"type", resolver::to_string(e.type)}, {"attempt", e.attempt},
+              {"outcome", e.outcome}, {"elapsed_ms", static_cast<double>(static_cast<long>(e.elapsed_ms * 100)) / 100}};
+    if (!e.detail.empty()) j["detail"] = e.detail;
+    if (!e.answers.empty()) j["answers"] = e.answers;
+    if (!e.cname_chain.empty()) j["cname_chain"] = e.cname_chain;
+    a.push_back(j);
+  }
+  return a;
+}
+
+json run_json(const RunInfo& run, bool verbose) {
+  json j = {{"resolvers", run.servers}, {"elapsed_ms", static_cast<long>(run.elapsed_ms)}};
+  if (run.log != nullptr) {
+    j["queries"] = {{"sent", run.log->entries().size()}, {"cache_hits", run.log->cache_hits()}};
+    if (verbose) j["queries"]["log"] = query_log_json(*run.log);
+  }
+  return j;
+}
+
+std::string tally_line(const Tally& t) {
+  return fmt::format("{} error{}, {} warning{}, {} not checked, {} info, {} ok", t.error, t.error == 1 ? "" : "s",
+                     t.warning, t.warning == 1 ? "" : "s", t.not_checked, t.info, t.ok);
+}
+
+json tally_json(const Tally& t) {
+  return {{"ok", t.ok}, {"info", t.info}, {"warning", t.warning}, {"error", t.error}, {"not_checked", t.not_checked}};
+}
+
+void findings_text(std::string& out, const std::vector<Finding>& findings, const RenderOptions& o, const Paint& paint,
+                   const std::string& indent) {
+  // Group by probe, keeping the order in which probes first appear.
+  std::vector<std::string> order;
+  for (const auto& f : findings) {
+    if (std::find(order.begin(), order.end(), f.probe) == order.end()) order.push_back(f.probe);
+  }
+  for (const auto& probe : order) {
+    out += fmt::format("{}{}\n", indent, paint("1", probe));
+    for (const auto& f : findings) {
+      if (f.probe != probe) continue;
+      out += fmt::format("{}  {} {}  [{}]\n", indent, mark(f, paint), f.summary, f.code);
+      if (!f.fix.empty() && (f.severity >= Severity::warning || !f.checked)) {
+        out += fmt::format("{}      fix: {}\n", indent, f.fix);
+      }
+      if (o.verbose) {
+        if (!f.reference.empty()) out += fmt::format("{}      see: {}\n", indent, f.reference);
+        for (const auto& e : f.evidence) out += fmt::format("{}      · {} → {}\n", indent, e.query, e.answer);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void Tally::add(const Finding& f) {
+  if (!f.checked) {
+    ++not_checked;
+    return;
+  }
+  switch (f.severity) {
+    case Severity::ok: ++ok; break;
+    case Severity::info: ++info; break;
+    case Severity::warning: ++warning; break;
+    case Severity::error: ++error; break;
+  }
+}
+
+Severity Tally::worst() const {
+  if (error > 0) return Severity::error;
+  if (warning > 0 || not_checked > 0) return Severity::warning;
+  if (info > 0) return Severity::info;
+  return Severity::ok;
+}
+
+json finding_json(const Finding& f) {
+  json j = {{"probe", f.probe},     {"code", f.code},       {"severity", probes::to_string(f.severity)},
+            {"checked", f.checked}, {"subject", f.subject}, {"summary", f.summary},
+            {"evidence", evidence_json(f.evidence)}};
+  if (!f.detail.empty()) j["detail"] = f.detail;
+  if (!f.reference.empty()) j["reference"] = f.reference;
+  if (!f.fix.empty()) j["fix"] = f.fix;
+  return j;
+}
+
+json check_json(const std::vector<DomainResult>& results, const RunInfo& run, bool verbose) {
+  json domains = json::array();
+  Tally total;
+  for (const auto& r : results) {
+    Tally t;
+    json fs = json::array();
+    for (const auto& f : r.findings) {
+      t.add(f);
+      total.add(f);
+      fs.push_back(finding_json(f));
+    }
+    domains.push_back({{"domain", r.domain}, {"mx", mx_json(r.mx)}, {"findings", fs}, {"summary", tally_json(t)},
+                       {"worst", probes::to_string(t.worst())}});
+  }
+  return {{"schema", schema_version}, {"command", "check"}, {"domains", domains}, {"summary", tally_json(total)},
+          {"run", run_json(run, verbose)}};
+}
+
+std::string check_text(const std::vector<DomainResult>& results, const RunInfo& run, const RenderOptions& o) {
+  Paint paint{o.color};
+  std::string out;
+  Tally total;
+  for (const auto& r : results) {
+    for (const auto& f : r.findings) total.add(f);
+    out += fmt::format("{}\n", paint("1;4", r.domain));
+    findings_text(out, r.findings, o, paint, "  ");
+    out += "\n";
+  }
+  std::string servers;
+  for (const auto& s : run.servers) servers += (servers.empty() ? "" : ", ") + s;
+  out += fmt::format("{} domain{}: {}\n", results.size(), results.size() == 1 ? "" : "s", tally_line(total));
+  if (run.log != nullptr) {
+    out += fmt::format("{} DNS queries ({} answered from cache) to {} in {:.0f} ms\n", run.log->entries().size(),
+                       run.log->cache_hits(), servers, run.elapsed_ms);
+  }
+  return out;
+}
+
+json predict_json(const PredictInput& in, const Prediction& p, const std::vector<Finding>& findings,
+                  const std::string& profile, const RunInfo& run, bool verbose) {
+  json bounces = json::array();
+  for (const auto& b : p.bounces) {
+    json j = {{"catalog_id", b.entry->id}, {"code", b.code}, {"enhanced", b.enhanced},
+              {"text", b.text},           {"stage", b.stage}, {"temporary", b.temporary},
+              {"check", b.restriction},   {"reason", b.reason}, {"evidence", evidence_json(b.evidence)},
+              {"explanation", b.entry->explanation}, {"fix", b.entry->fix}};
+    if (b.defer_if_permit) j["defer_if_permit"] = true;
+    json rows = json::array();
+    for (const auto& d : b.entry->documented) rows.push_back(d.row);
+    j["documented_rows"] = rows;
+    bounces.push_back(j);
+  }
+  json fs = json::array();
+  for (const auto& f : findings) fs.push_back(finding_json(f));
+  json input = {{"from", in.sender}, {"to", in.recipient}, {"ips", in.ips}};
+  if (!in.helo.empty()) input["helo"] = in.helo;
+  return {{"schema", schema_version}, {"command", "predict"}, {"input", input}, {"profile", profile},
+          {"verdict", p.verdict}, {"bounces", bounces}, {"not_checked", p.not_checked}, {"passed", p.passed},
+          {"findings", fs}, {"run", run_json(run, verbose)}};
+}
+
+std::string predict_text(const PredictInput& in, const Prediction& p, const std::vector<Finding>& findings,
+                         const std::string& profile, const RunInfo& run, const RenderOptions& o) {
+  Paint paint{o.color};
+  std::string out;
+  out += fmt::format("Mail from <{}> to <{}>, receiver profile {}\n\n", in.sender, in.recipient, profile);
+  const char* colour = p.verdict == "accept" ? "32;1" : p.verdict == "defer" ? "33;1" : "31;1";
+  out += fmt::format("Verdict: {}\n", paint(colour, p.verdict));
+  int n = 0;
+  for (const auto& b : p.bounces) {
+    ++n;
+    const std::string code = b.code != 0 ? fmt::format("{} ", b.code) : "";
+    out += fmt::format("\n{} {}{}{} {}\n", n == 1 ? "→" : " ", code, b.enhanced.empty() ? "" : b.enhanced + " ",
+                       paint("1", b.text), n == 1 ? "" : "(next, once the one above is fixed)");
+    out += fmt::format("    stage: {}{}   catalog: {}   check: {}\n", b.stage == "none" ? "sending MTA, before SMTP" : b.stage,
+                       b.defer_if_permit ? " (deferred only if nothing else rejects)" : "", b.entry->id, b.restriction);
+    out += fmt::format("    why:   {}\n", b.reason);
+    out += fmt::format("    means: {}\n", b.entry->explanation);
+    out += fmt::format("    fix:   {}\n", b.entry->fix);
+    if (o.verbose) {
+      for (const auto& e : b.evidence) out += fmt::format("      · {} → {}\n", e.query, e.answer);
+    }
+  }
+  if (!p.not_checked.empty()) {
+    out += "\nCould not check:\n";
+    for (const auto& s : p.not_checked) out += fmt::format("  ? {}\n", s);
+  }
+  if (o.verbose && !p.passed.empty()) {
+    out += "\nPassed:\n";
+    for (const auto& s : p.passed) out += fmt::format("  ✓ {}\n", s);
+  }
+  if (!findings.empty()) {
+    out += "\nFindings\n";
+    findings_text(out, findings, o, paint, "  ");
+  }
+  if (run.log != nullptr) {
+    out += fmt::format("\n{} DNS queries in {:.0f} ms\n", run.log->entries().size(), run.elapsed_ms);
+  }
+  return out;
+}
+
+json explain_json(const ExplainResult& r) {
+  json matches = json::array();
+  for (const auto& m : r.matches) {
+    json rows = json::array();
+    for (const auto& d : m.entry->documented) rows.push_back({{"source", d.source}, {"row", d.row}, {"text", d.text}});
+    matches.push_back({{"catalog_id", m.entry->id}, {"code", m.code}, {"enhanced", m.enhanced},
+                       {"codes_agree", m.codes_agree}, {"stage", m.entry->stage}, {"class", m.entry->klass},
+                       {"predictable", m.entry->predictable}, {"matched", m.matched_text},
+                       {"explanation", m.entry->explanation}, {"condition", m.entry->condition},
+                       {"fix", m.entry->fix}, {"facts", m.facts}, {"documented", rows}, {"seed", m.entry->seed}});
+  }
+  json j = {{"schema", schema_version}, {"command", "explain"}, {"matches", matches}};
+  if (r.truncated) j["truncated"] = true;
+  return j;
+}
+
+std::string explain_text(const ExplainResult& r, const RenderOptions& o) {
+  Paint paint{o.color};
+  std::string out;
+  if (r.matches.empty()) {
+    return "No documented bounce matches this text.\n"
+           "Run 'bounceprobe catalog' to see the bounces it knows.\n";
+  }
+  int n = 0;
+  for (const auto& m : r.matches) {
+    ++n;
+    if (n == 1) {
+      out += fmt::format("{} {}\n", paint("1", "Best match:"), m.entry->id);
+    } else if (n == 2) {
+      out += "\nAlso matches:\n";
+    }
+    if (n > 1) {
+      out += fmt::format("  - {} ({}{})\n", m.entry->id, m.entry->code != 0 ? std::to_string(m.entry->code) + " " : "",
+                         m.entry->enhanced);
+      continue;
+    }
+    out += fmt::format("  reply:   {}{}{}\n", m.code != 0 ? std::to_string(m.code) + " " : "",
+                       m.enhanced.empty() ? "" : m.enhanced + " ", m.matched_text);
+    out += fmt::format("  stage:   {}   {}\n", m.entry->stage == "none" ? "sending MTA" : m.entry->stage, m.entry->klass);
+    if (!m.codes_agree) out += "  note:    the codes in the text differ from the documented ones\n";
+    if (!m.facts.empty()) {
+      std::string facts;
+      for (const auto& [k, v] : m.facts) facts += (facts.empty() ? "" : ", ") + k + "=" + v;
+      out += fmt::format("  facts:   {}\n", facts);
+    }
+    out += fmt::format("  means:   {}\n", m.entry->explanation);
+    out += fmt::format("  why:     {}\n", m.entry->condition);
+    out += fmt::format("  fix:     {}\n", m.entry->fix);
+    std::string rows;
+    for (const auto& d : m.entry->documented) rows += (rows.empty() ? "" : ", ") + d.source + " " + d.row;
+    out += fmt::format("  source:  {}\n", rows.empty() ? "stock Postfix text, not in the provider articles" : rows);
+    if (o.verbose && !m.entry->postfix.empty()) out += fmt::format("  postfix: {}\n", m.entry->postfix);
+  }
+  return out;
+}
+
+json catalog_json(const Catalog& c) {
+  json entries = json::array();
+  for (const auto& e : c.entries()) {
+    json rows = json::array();
+    for (const auto& d : e.documented) rows.push_back({{"source", d.source}, {"row", d.row}, {"text", d.text}});
+    entries.push_back({{"id", e.id}, {"seed", e.seed}, {"code", e.code}, {"code_alt", e.code_alt},
+                       {"enhanced", e.enhanced}, {"pattern", e.pattern}, {"priority", e.priority},
+                       {"stage", e.stage}, {"class", e.klass}, {"predictable", e.predictable},
+                       {"probes", e.probes}, {"condition", e.condition}, {"explanation", e.explanation},
+                       {"fix", e.fix}, {"documented", rows}});
+  }
+  std::size_t seed = 0;
+  for (const auto& e : c.entries()) seed += e.seed ? 1 : 0;
+  return {{"schema", schema_version}, {"command", "catalog"}, {"entries", entries},
+          {"counts", {{"entries", c.entries().size()}, {"seed_entries", seed}, {"documented_rows", c.documented_rows()}}}};
+}
+
+std::string catalog_text(const Catalog& c, const RenderOptions& o) {
+  Paint paint{o.color};
+  std::string out;
+  std::size_t seed = 0;
+  for (const auto& e : c.entries()) {
+    if (e.seed) ++seed;
+  }
+  out += fmt::format("{} documented bounces ({} article rows) and {} stock receiver texts\n\n", seed,
+                     c.documented_rows(), c.entries().size() - seed);
+  for (const auto& e : c.entries()) {
+    const std::string code = e.code != 0 ? std::to_string(e.code) : "---";
+    out += fmt::format("{} {:<7} {:<4} {:<8} {:<10} {}\n", code, e.enhanced.empty() ? "-" : e.enhanced,
+                       e.temporary() ? "temp" : "perm", e.stage, e.predictable, paint("1", e.id));
+    for (const auto& d : e.documented) out += fmt::format("      {} {}: {}\n", d.source, d.row, d.text);
+    if (!e.seed && !e.example.empty()) out += fmt::format("      stock: {}\n", e.example);
+    if (o.verbose) {
+      out += fmt::format("      means: {}\n      fix:   {}\n", e.explanation, e.fix);
+    }
+  }
+  return out;
+}
+
+}  // namespace bp::report

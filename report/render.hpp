@@ -1,0 +1,69 @@
+/*++
+ * NAME
+ *	render 3h
+ * SUMMARY
+ *	text and JSON output for every command
+ * DESCRIPTION
+ *	Renderers turn results into output and never query anything. Text is
+ *	grouped by probe with a severity mark per line, colour only when asked
+ *	(the CLI asks when stdout is a terminal and NO_COLOR is unset), and
+ *	evidence only with --verbose. JSON is one object with a "schema" field.
+ *--*/
+#pragma once
+
+#include "explain.hpp"
+#include "predictor.hpp"
+
+#include <finding.hpp>
+#include <mx.hpp>
+#include <query_log.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace bp::report {
+
+inline constexpr const char* schema_version = "bounceprobe/1";
+
+struct RenderOptions {
+  bool verbose{false};
+  bool color{false};
+};
+
+struct DomainResult {
+  std::string domain;
+  probes::MxReport mx;
+  std::vector<probes::Finding> findings;
+};
+
+struct RunInfo {
+  std::vector<std::string> servers;
+  const resolver::QueryLog* log{nullptr};
+  double elapsed_ms{0};
+};
+
+struct Tally {
+  int ok{0}, info{0}, warning{0}, error{0}, not_checked{0};
+  void add(const probes::Finding& f);
+  /// \return the highest severity seen.
+  probes::Severity worst() const;
+};
+
+nlohmann::json finding_json(const probes::Finding& f);
+nlohmann::json check_json(const std::vector<DomainResult>& results, const RunInfo& run, bool verbose);
+std::string check_text(const std::vector<DomainResult>& results, const RunInfo& run, const RenderOptions& o);
+
+nlohmann::json predict_json(const PredictInput& in, const Prediction& p, const std::vector<probes::Finding>& findings,
+                            const std::string& profile, const RunInfo& run, bool verbose);
+std::string predict_text(const PredictInput& in, const Prediction& p, const std::vector<probes::Finding>& findings,
+                         const std::string& profile, const RunInfo& run, const RenderOptions& o);
+
+nlohmann::json explain_json(const ExplainResult& r);
+std::string explain_text(const ExplainResult& r, const RenderOptions& o);
+
+nlohmann::json catalog_json(const Catalog& c);
+std::string catalog_text(const Catalog& c, const RenderOptions& o);
+
+}  // namespace bp::report
