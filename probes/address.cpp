@@ -147,12 +147,7 @@ std::optional<Finding> address_finding(const AddressClass& c, const std::string&
   f.code = "address." + c.slug;
   f.subject = c.address;
   f.reference = c.reference;
-  if (c.overridden) {
-    f.severity = Severity::info;
-    f.summary = fmt::format("{} {} has {} address {} ({}); treated as routable by --routable", context, host, c.name,
-                            c.address, c.prefix);
-    return f;
-  }
+  if (c.overridden) return std::nullopt;  // the user declared it routable (a lab); the JSON still marks it
   f.severity = Severity::warning;
   f.summary = fmt::format("{} {} resolves to {}, a {} address ({}), not reachable from the internet", context, host,
                           c.address, c.name, c.prefix);

@@ -61,6 +61,28 @@ Resolver::Resolver(asio::any_io_executor ex, ResolverOptions options)
 Resolver::~Resolver() = default;
 
 asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
+  constexpr int max_links = 8;
+  Lookup result = co_await cached(name, type);
+  std::vector<std::string> chain;
+  for (int link = 0; link < max_links; ++link) {
+    // NODATA at the end of a chain the server did not finish: ask for the target ourselves.
+    if (result.ok() || result.error().kind != DnsFailure::nodata || result.error().cname_chain.empty()) break;
+    const auto& part = result.error().cname_chain;
+    chain.insert(chain.end(), part.begin(), part.end());
+    if (std::count(chain.begin(), chain.end(), part.back()) > 1) {
+      co_return Failure{DnsFailure::bad_response, fmt::format("CNAME loop at {}", part.back()), -1, chain};
+    }
+    result = co_await cached(part.back(), type);
+  }
+  if (!chain.empty()) {
+    auto& tail = result.ok() ? result->cname_chain : result.error().cname_chain;
+    tail.insert(tail.begin(), chain.begin(), chain.end());
+    if (result.ok()) result->qname = normalize_name(name);
+  }
+  co_return result;
+}
+
+asio::awaitable<Lookup> Resolver::cached(std::string name, RrType type) {
   name = normalize_name(name);
   auto key = std::make_pair(name, type);
   if (auto it = cache_.find(key); it != cache_.end()) {

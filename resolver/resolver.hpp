@@ -8,7 +8,10 @@
  *	at the end of the CNAME chain, or a typed failure. One question is sent
  *	once per run: concurrent askers of the same (name, type) share the first
  *	asker's answer. A timeout is retried up to `tries` times; every attempt
- *	is logged as evidence. Knows nothing about mail.
+ *	is logged as evidence. When a reply ends in a CNAME whose target it does
+ *	not answer for (an authoritative server for another zone), the chain is
+ *	followed here, up to 8 links, so callers always see the whole chain.
+ *	Knows nothing about mail.
  * DIAGNOSTICS
  *	bad_name for names that break DNS limits (no query is sent); the
  *	constructor throws std::runtime_error on a start-up failure.
@@ -55,6 +58,7 @@ class Resolver {
 
  private:
   struct Entry;
+  asio::awaitable<Lookup> cached(std::string name, RrType type);
   asio::awaitable<Lookup> resolve(std::string name, RrType type);
 
   ResolverOptions options_;

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The bounceprobe lab: a network namespace with its own loopback addresses and
+# a real authoritative DNS server (Knot DNS) serving tests/lab/zones, plus a
+# mute DNS peer that never answers. No traffic leaves the namespace.
+#
+#   lab.sh start STATE_DIR [MUTE_SERVER_BINARY]   create the namespace, start the servers, wait for them
+#   lab.sh exec  STATE_DIR CMD...                 run CMD inside the namespace
+#   lab.sh stop  STATE_DIR                        stop what start started, remove the namespace
+#
+# Addresses (on the namespace's lo): 192.0.2.53 Knot DNS (also in the
+# namespace's resolv.conf), 192.0.2.98 mute DNS peer, 192.0.2.97 nothing at all.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cmd=${1:-}
+state=${2:-}
+[ -n "$cmd" ] && [ -n "$state" ] || { echo "usage: lab.sh start|exec|stop STATE_DIR [...]" >&2; exit 2; }
+
+dns_addr=192.0.2.53
+mute_addr=192.0.2.98
+
+die() { echo "lab: $*" >&2; exit 1; }
+
+start() {
+  local mute_bin=${1:-}
+  [ "$(id -u)" = 0 ] || die "needs root (network namespaces); run the tests as root"
+  command -v knotd >/dev/null || die "knotd not found: run scripts/setup"
+  mkdir -p "$state"
+  state=$(cd "$state" && pwd)
+  if [ -f "$state/netns" ]; then stop_lab || true; fi
+  mkdir -p "$state/run" "$state/db" "$state/zones"
+  local ns="bplab-$$-$RANDOM"
+  echo "$ns" > "$state/netns"
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  for a in $dns_addr $mute_addr 192.0.2.97 192.0.2.25 192.0.2.26; do
+    ip -n "$ns" addr add "$a/32" dev lo
+  done
+  mkdir -p "/etc/netns/$ns"
+  echo "nameserver $dns_addr" > "/etc/netns/$ns/resolv.conf"
+
+  cp "$here"/zones/*.zone "$state/zones/"
+  cat > "$state/knot.conf" <<CONF
+server:
+    rundir: "$state/run"
+    listen: $dns_addr@53
+    udp-workers: 2
+    tcp-workers: 2
+    background-workers: 1
+database:
+    storage: "$state/db"
+log:
+  - target: stderr
+    any: warning
+template:
+  - id: default
+    storage: "$state/zones"
+    file: "%s.zone"
+    journal-content: none
+    zonefile-sync: -1
+    zonefile-load: whole
+    semantic-checks: off
+zone:
+  - domain: example.com
+  - domain: example.net
+  - domain: example.org
+  - domain: broken.example
+CONF
+  ip netns exec "$ns" knotd -c "$state/knot.conf" > "$state/knot.log" 2>&1 &
+  echo $! > "$state/knot.pid"
+  if [ -n "$mute_bin" ]; then
+    ip netns exec "$ns" "$mute_bin" $mute_addr 53 > "$state/mute.log" 2>&1 &
+    echo $! > "$state/mute.pid"
+  fi
+  # Wait for the server to answer before the first test query.
+  for _ in $(seq 1 100); do
+    local soa
+    soa=$(ip netns exec "$ns" kdig +time=1 +retry=0 +short @$dns_addr example.com SOA 2>/dev/null || true)
+    if [[ "$soa" == *hostmaster* ]]; then
+      echo "lab: up in namespace $ns (Knot DNS at $dns_addr)"
+      return 0
+    fi
+    sleep 0.1
+  done
+  cat "$state/knot.log" >&2
+  die "Knot DNS did not answer"
+}
+
+stop_lab() {
+  [ -f "$state/netns" ] || return 0
+  local ns
+  ns=$(cat "$state/netns")
+  for p in knot mute; do
+    if [ -f "$state/$p.pid" ]; then
+      kill "$(cat "$state/$p.pid")" 2>/dev/null || true
+      rm -f "$state/$p.pid"
+    fi
+  done
+  sleep 0.2
+  ip netns del "$ns" 2>/dev/null || true
+  rm -rf "/etc/netns/$ns"
+  rm -f "$state/netns"
+}
+
+case "$cmd" in
+  start) start "${3:-}" ;;
+  stop) stop_lab; echo "lab: stopped" ;;
+  exec)
+    shift 2
+    [ -f "$state/netns" ] || die "no lab running in $state (run: lab.sh start $state)"
+    exec ip netns exec "$(cat "$state/netns")" "$@"
+    ;;
+  *) die "unknown command '$cmd'" ;;
+esac
