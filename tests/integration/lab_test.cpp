@@ -1,0 +1,358 @@
+// End-to-end tests: the real bounceprobe binary, run inside the lab's network
+// namespace against a real Knot DNS server serving tests/lab/zones.
+// Paths come from CMake; BP_LAB_SH, BP_LAB_STATE and BP_BINARY in the environment override them.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using nlohmann::json;
+
+namespace {
+
+const char* routable = " --routable 192.0.2.0/24 --routable 203.0.113.0/24 --routable 2001:db8::/32";
+
+/// The environment overrides the paths CMake compiled in.
+std::string env(const char* name) {
+  if (const char* v = std::getenv(name)) return v;
+  const std::string n = name;
+  if (n == "BP_LAB_SH") return BP_LAB_SH;
+  if (n == "BP_LAB_STATE") return BP_LAB_STATE;
+  return BP_BINARY;
+}
+
+struct Run {
+  int rc{-1};
+  std::string out;
+  std::string err;
+  double seconds{0};
+  json j;
+};
+
+/// Runs `bounceprobe ARGS` inside the lab; `stdin_text` is piped in when given.
+Run bp(const std::string& args, const std::string& stdin_text = "") {
+  char errfile[] = "/tmp/bp-lab-test-XXXXXX";
+  int fd = mkstemp(errfile);
+  REQUIRE(fd >= 0);
+  close(fd);
+  std::string cmd = env("BP_LAB_SH") + " exec " + env("BP_LAB_STATE") + " " + env("BP_BINARY") + " " + args;
+  if (!stdin_text.empty()) {
+    char infile[] = "/tmp/bp-lab-in-XXXXXX";
+    int ifd = mkstemp(infile);
+    REQUIRE(ifd >= 0);
+    REQUIRE(write(ifd, stdin_text.data(), stdin_text.size()) == static_cast<ssize_t>(stdin_text.size()));
+    close(ifd);
+    cmd += std::string(" < ") + infile;
+  } else {
+    cmd += " < /dev/null";
+  }
+  cmd += std::string(" 2> ") + errfile;
+  Run r;
+  const auto start = std::chrono::steady_clock::now();
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream e(errfile);
+  std::stringstream ss;
+  ss << e.rdbuf();
+  r.err = ss.str();
+  std::remove(errfile);
+  if (!r.out.empty() && r.out.front() == '{') r.j = json::parse(r.out);
+  return r;
+}
+
+json check_one(const std::string& domain, int want_rc) {
+  auto r = bp("check --json " + domain + routable);
+  CAPTURE(r.err);
+  CHECK(r.rc == want_rc);
+  REQUIRE(r.j.is_object());
+  CHECK(r.j["schema"] == "bounceprobe/1");
+  REQUIRE(r.j["domains"].size() == 1);
+  return r.j["domains"][0];
+}
+
+std::set<std::string> codes(const json& domain) {
+  std::set<std::string> out;
+  for (const auto& f : domain["findings"]) out.insert(f["code"].get<std::string>());
+  return out;
+}
+
+json predict(const std::string& from, const std::string& to, int want_rc) {
+  auto r = bp("predict --json --from '" + from + "' --to '" + to + "'" + routable);
+  CAPTURE(r.err);
+  CHECK(r.rc == want_rc);
+  REQUIRE(r.j.is_object());
+  return r.j;
+}
+
+}  // namespace
+
+TEST_CASE("check: a healthy domain has usable MX hosts and exits 0") {
+  auto d = check_one("example.com", 0);
+  CHECK(d["mx"]["status"] == "has_mx");
+  CHECK(d["mx"]["hosts"].size() == 2);
+  CHECK(d["mx"]["hosts"][0]["host"] == "mx1.example.com");
+  CHECK(d["mx"]["hosts"][1]["addresses"].size() == 2);  // A and AAAA
+  CHECK(codes(d).count("mx.ok") == 1);
+  CHECK(d["worst"] == "ok");
+}
+
+TEST_CASE("check: null MX, and a null MX mixed with others") {
+  auto d = check_one("nullmx.example.net", 0);
+  CHECK(d["mx"]["status"] == "null_mx");
+  CHECK(codes(d).count("mx.null-mx") == 1);
+  CHECK(codes(d).count("sender.domain-null-mx") == 1);
+  auto m = check_one("nullmix.example.net", 1);
+  CHECK(codes(m).count("mx.null-mx-mixed") == 1);
+}
+
+TEST_CASE("check: no MX falls back to the implicit MX, or to nothing") {
+  auto d = check_one("implicit.example.net", 0);
+  CHECK(d["mx"]["status"] == "implicit_mx");
+  CHECK(codes(d).count("mx.implicit-mx") == 1);
+  auto n = check_one("nomail.example.net", 1);
+  CHECK(n["mx"]["status"] == "no_mail_host");
+  CHECK(codes(n).count("mx.no-mail-host") == 1);
+  auto p = check_one("implicit-private.example.net", 1);
+  CHECK(p["mx"]["status"] == "no_usable_target");
+  CHECK(codes(p).count("address.rfc1918") == 1);
+}
+
+TEST_CASE("check: a domain that does not exist") {
+  auto d = check_one("doesnotexist.example.net", 1);
+  CHECK(d["mx"]["status"] == "domain_not_found");
+  CHECK(d["mx"]["failure"]["kind"] == "nxdomain");
+  CHECK(codes(d).count("mx.domain-not-found") == 1);
+}
+
+TEST_CASE("check: MX targets that are aliases, IP literals or do not resolve") {
+  auto c = check_one("cname-mx.example.net", 0);
+  CHECK(codes(c).count("mx.target-cname") == 1);
+  CHECK(c["mx"]["status"] == "has_mx");
+  CHECK(c["mx"]["hosts"][0]["cname_chain"][0] == "mx1.example.com");
+  CHECK(c["mx"]["hosts"][0]["addresses"][0]["address"] == "192.0.2.25");
+  auto l = check_one("literal-mx.example.net", 1);
+  CHECK(codes(l).count("mx.target-ip-literal") == 1);
+  CHECK(l["mx"]["hosts"][0]["ip_literal"] == true);
+  auto g = check_one("dangling-mx.example.net", 1);
+  CHECK(codes(g).count("mx.target-unresolvable") == 1);
+  CHECK(codes(g).count("mx.no-usable-target") == 1);
+}
+
+TEST_CASE("check: MX targets in special-purpose ranges are named by class") {
+  struct Row {
+    const char* domain;
+    const char* code;
+    const char* cls;
+  };
+  for (auto row : {Row{"private-mx.example.net", "address.rfc1918", "rfc1918"},
+                   Row{"private172.example.net", "address.rfc1918", "rfc1918"},
+                   Row{"private192.example.net", "address.rfc1918", "rfc1918"},
+                   Row{"cgnat-mx.example.net", "address.shared-cgnat", "shared-cgnat"},
+                   Row{"loopback-mx.example.net", "address.loopback", "loopback"},
+                   Row{"docs-mx.example.net", "address.documentation", "documentation"},
+                   Row{"linklocal-mx.example.net", "address.link-local", "link-local"},
+                   Row{"ula-mx.example.net", "address.ula", "ula"},
+                   Row{"sixtofour-mx.example.net", "address.6to4", "6to4"}}) {
+    CAPTURE(row.domain);
+    auto d = check_one(row.domain, 1);
+    CHECK(codes(d).count(row.code) == 1);
+    CHECK(codes(d).count("mx.no-usable-target") == 1);
+    CHECK(d["mx"]["hosts"][0]["addresses"][0]["class"] == row.cls);
+    if (std::string(row.cls) == "rfc1918") {
+      CHECK(codes(d).count("sender.mx-rfc1918") == 1);
+    } else {
+      CHECK(codes(d).count("sender.mx-rfc1918") == 0);
+    }
+  }
+}
+
+TEST_CASE("check: one private MX next to a public one") {
+  auto d = check_one("mixed-mx.example.net", 1);
+  CHECK(d["mx"]["status"] == "has_mx");
+  CHECK(codes(d).count("address.rfc1918") == 1);
+  CHECK(codes(d).count("sender.mx-rfc1918") == 1);
+}
+
+TEST_CASE("check: IPv6-only host, alias domain, IDN domain") {
+  CHECK(check_one("v6only.example.net", 0)["mx"]["status"] == "has_mx");
+  auto a = check_one("alias-domain.example.net", 0);
+  CHECK(codes(a).count("mx.domain-is-alias") == 1);
+  CHECK(a["mx"]["cname_chain"][0] == "example.com");
+  auto i = check_one("bücher.example.com", 0);
+  CHECK(i["domain"] == "xn--bcher-kva.example.com");
+  CHECK(i["mx"]["status"] == "has_mx");
+}
+
+TEST_CASE("check: an MX answer larger than 512 bytes arrives over TCP") {
+  auto d = check_one("manymx.example.net", 0);
+  CHECK(d["mx"]["hosts"].size() == 30);
+  CHECK(d["mx"]["status"] == "has_mx");
+}
+
+TEST_CASE("check: SERVFAIL and REFUSED are 'could not check', never 'no record'") {
+  for (const char* dom : {"mail.broken.example", "example.invalid"}) {
+    CAPTURE(dom);
+    auto d = check_one(dom, 0);
+    CHECK(d["mx"]["status"] == "lookup_failed");
+    auto c = codes(d);
+    CHECK(c.count("mx.lookup-failed") == 1);
+    CHECK(c.count("mx.no-mail-host") == 0);
+    CHECK(c.count("mx.domain-not-found") == 0);
+    for (const auto& f : d["findings"]) {
+      if (f["code"] == "mx.lookup-failed") CHECK(f["checked"] == false);
+    }
+  }
+  auto strict = bp("check --json mail.broken.example --fail-on warning");
+  CHECK(strict.rc == 1);
+}
+
+TEST_CASE("check: each question is asked once, even when asked concurrently") {
+  auto r = bp("check --json --verbose example.com shop.example.com bounce.shop.example.com alias-domain.example.net" +
+              std::string(routable));
+  REQUIRE(r.j.is_object());
+  std::set<std::string> seen;
+  for (const auto& q : r.j["run"]["queries"]["log"]) {
+    auto key = q["name"].get<std::string>() + "/" + q["type"].get<std::string>();
+    CHECK_MESSAGE(seen.insert(key).second, "asked twice: " << key);
+  }
+  CHECK(r.j["run"]["queries"]["cache_hits"].get<int>() > 0);
+}
+
+TEST_CASE("check: the text report groups by probe and shows evidence with --verbose") {
+  auto r = bp("check nullmx.example.net private-mx.example.net --verbose --color never" + std::string(routable));
+  CHECK(r.rc == 1);
+  CHECK(r.out.find("nullmx.example.net\n") != std::string::npos);
+  CHECK(r.out.find("  mx\n") != std::string::npos);
+  CHECK(r.out.find("[mx.null-mx]") != std::string::npos);
+  CHECK(r.out.find("✗") != std::string::npos);
+  CHECK(r.out.find("· nullmx.example.net MX → 0 .") != std::string::npos);
+  CHECK(r.out.find("\033[") == std::string::npos);  // no colour when not a terminal
+}
+
+TEST_CASE("predict: each DNS-predictable bounce on its lab fixture") {
+  struct Row {
+    const char* from;
+    const char* to;
+    const char* verdict;
+    const char* id;
+    int code;
+    const char* enhanced;
+    const char* text;
+  };
+  const Row rows[] = {
+      {"alice@example.com", "bob@doesnotexist.example.net", "bounce", "recipient-domain-no-mail-host", 0, "5.4.4",
+       "Host or domain name not found. Name service error for name=doesnotexist.example.net type=MX: Host not found"},
+      {"alice@example.com", "bob@nomail.example.net", "bounce", "recipient-domain-no-mail-host", 0, "5.4.4",
+       "Host or domain name not found. Name service error for name=nomail.example.net type=A: Host not found"},
+      {"alice@doesnotexist.example.net", "bob@example.org", "defer", "sender-domain-not-found", 450, "4.1.8",
+       "<alice@doesnotexist.example.net>: Sender address rejected: Domain not found"},
+      {"alice@mail.broken.example", "bob@example.org", "defer", "sender-domain-not-found", 450, "4.1.8",
+       "<alice@mail.broken.example>: Sender address rejected: Domain not found"},
+      {"alice@workstation7", "bob@example.org", "bounce", "sender-not-fqdn", 504, "5.5.2",
+       "<alice@workstation7>: Sender address rejected: need fully-qualified address"},
+      {"alice@private-mx.example.net", "bob@example.org", "bounce", "sender-mx-rfc1918", 554, "5.7.1",
+       "<alice@private-mx.example.net>: Sender address rejected: ACL mx_access mail server in RFC 1918 private network"},
+      {"alice@mixed-mx.example.net", "bob@example.org", "bounce", "sender-mx-rfc1918", 554, "5.7.1",
+       "<alice@mixed-mx.example.net>: Sender address rejected: ACL mx_access mail server in RFC 1918 private network"},
+      {"alice@bounce.shop.example.com", "bob@example.org", "bounce", "sender-regexp-filter", 554, "5.7.1",
+       "<alice@bounce.shop.example.com>: Sender address rejected: ACL from_senders_regexp"},
+      {"alice@nullmx.example.net", "bob@example.org", "bounce", "postfix-sender-nullmx", 550, "5.7.27",
+       "<alice@nullmx.example.net>: Sender address rejected: Domain nullmx.example.net does not accept mail (nullMX)"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.from);
+    CAPTURE(row.to);
+    auto j = predict(row.from, row.to, 1);
+    CHECK(j["schema"] == "bounceprobe/1");
+    CHECK(j["verdict"] == row.verdict);
+    REQUIRE(j["bounces"].size() >= 1);
+    const auto& b = j["bounces"][0];
+    CHECK(b["catalog_id"] == row.id);
+    CHECK(b["code"] == row.code);
+    CHECK(b["enhanced"] == row.enhanced);
+    CHECK(b["text"] == row.text);
+    CHECK_FALSE(b["fix"].get<std::string>().empty());
+    CHECK(b.contains("stage"));
+    CHECK(b.contains("evidence"));
+  }
+}
+
+TEST_CASE("predict: a healthy sender and recipient are accepted") {
+  auto j = predict("alice@example.com", "bob@example.org", 0);
+  CHECK(j["verdict"] == "accept");
+  CHECK(j["bounces"].empty());
+  auto idn = predict("jöran@bücher.example.com", "bob@example.org", 0);
+  CHECK(idn["verdict"] == "accept");
+}
+
+TEST_CASE("predict: evidence carries the queries that decided it") {
+  auto j = predict("alice@private-mx.example.net", "bob@example.org", 1);
+  bool saw_a = false;
+  for (const auto& e : j["bounces"][0]["evidence"]) {
+    if (e["query"] == "mx.private-mx.example.net A") saw_a = e["answer"] == "10.1.2.3";
+  }
+  CHECK(saw_a);
+}
+
+TEST_CASE("explain reads a whole bounce from standard input") {
+  auto r = bp("explain --json -",
+              "<bob@example.org>: host mx1.emailsrvr.com[192.0.2.10] said: 554 5.7.1\n"
+              "    <alice@private-mx.example.net>: Sender address rejected: ACL mx_access mail\n"
+              "    server in RFC 1918 private network (in reply to RCPT TO command)\n");
+  CHECK(r.rc == 0);
+  REQUIRE(r.j.is_object());
+  CHECK(r.j["matches"][0]["catalog_id"] == "sender-mx-rfc1918");
+  CHECK(r.j["matches"][0]["facts"]["address"] == "alice@private-mx.example.net");
+  auto none = bp("explain 'see you at lunch'");
+  CHECK(none.rc == 1);
+}
+
+TEST_CASE("catalog lists every documented bounce") {
+  auto r = bp("catalog --json");
+  CHECK(r.rc == 0);
+  CHECK(r.j["counts"]["seed_entries"] == 42);
+  CHECK(r.j["counts"]["documented_rows"] == 53);
+}
+
+TEST_CASE("bad input: one clear line on stderr and exit 2") {
+  for (const char* args : {"frobnicate", "check", "check --bogus example.com", "check 'exa mple.com'", "check a..b.example",
+                           "check localhost", "check example.com --resolver not-an-ip", "check example.com --timeout 0",
+                           "predict --from a@example.com", "predict --from a@example.com --to nobody",
+                           "predict --from a@example.com --to b@example.org --ip 999.1.1.1",
+                           "check example.com --routable 10.0.0.0/40"}) {
+    CAPTURE(args);
+    auto r = bp(args);
+    CHECK(r.rc == 2);
+    CHECK(r.err.rfind("bounceprobe: error: ", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("an unreachable or mute resolver: exit 3, one line, within timeout x tries") {
+  // 192.0.2.97: nothing listens (port unreachable). 192.0.2.98: swallows queries, never answers.
+  for (const char* server : {"192.0.2.97", "192.0.2.98"}) {
+    CAPTURE(server);
+    auto r = bp(std::string("check example.com --timeout 300 --tries 2 --resolver ") + server);
+    CHECK(r.rc == 3);
+    CHECK(r.err.rfind("bounceprobe: error: no DNS reply from", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(r.seconds < 3.0);  // 2 tries x 300 ms, plus process start-up
+  }
+}

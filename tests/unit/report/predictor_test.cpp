@@ -1,0 +1,144 @@
+// predict() is pure: the evidence is built by hand, as if the probes had run.
+#include <doctest/doctest.h>
+
+#include <predictor.hpp>
+
+using namespace bp::report;
+using namespace bp::probes;
+using bp::resolver::DnsFailure;
+using bp::resolver::Failure;
+
+namespace {
+
+HostLookup host(const char* name, const char* addr) {
+  HostLookup h;
+  h.host = name;
+  if (addr != nullptr) {
+    h.addresses.push_back(*classify(addr));
+  } else {
+    h.a_failure = Failure{DnsFailure::nodata, "x", 0, {}};
+    h.aaaa_failure = Failure{DnsFailure::nodata, "x", 0, {}};
+  }
+  return h;
+}
+
+MxReport healthy(const std::string& domain) {
+  MxReport r;
+  r.domain = domain;
+  r.targets = {host("mx1.example.com", "8.8.8.8")};
+  interpret_mx(r);
+  return r;
+}
+
+MxReport failing(const std::string& domain, DnsFailure kind) {
+  MxReport r;
+  r.domain = domain;
+  r.failure = Failure{kind, "test", kind == DnsFailure::nxdomain ? 3 : 2, {}};
+  if (kind == DnsFailure::nodata) r.targets = {host(domain.c_str(), nullptr)};
+  interpret_mx(r);
+  return r;
+}
+
+PredictInput input(const std::string& from, const std::string& to, std::optional<MxReport> smx, std::optional<MxReport> rmx) {
+  PredictInput in;
+  in.sender = from;
+  in.recipient = to;
+  in.sender_check = check_address(from, "sender");
+  in.recipient_check = check_address(to, "recipient");
+  in.sender_mx = std::move(smx);
+  in.recipient_mx = std::move(rmx);
+  return in;
+}
+
+const Profile& profile() {
+  static const Profile p = Profile::builtin(Catalog::builtin());
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("a healthy pair is accepted") {
+  auto p = predict(profile(), input("alice@example.com", "bob@example.org", healthy("example.com"), healthy("example.org")));
+  CHECK(p.verdict == "accept");
+  CHECK(p.bounces.empty());
+}
+
+TEST_CASE("each DNS condition gives its documented bounce, with the real address filled in") {
+  struct Row {
+    const char* name;
+    PredictInput in;
+    const char* verdict;
+    const char* id;
+    int code;
+    const char* enhanced;
+    const char* text;
+  };
+  MxReport nullmx;
+  nullmx.domain = "nullmx.example.net";
+  nullmx.targets = {HostLookup{}};
+  interpret_mx(nullmx);
+  MxReport priv;
+  priv.domain = "private.example.net";
+  priv.targets = {host("mx.private.example.net", "172.16.5.5")};
+  interpret_mx(priv);
+  Row rows[] = {
+      {"recipient domain does not exist", input("alice@example.com", "bob@gone.example", healthy("example.com"), failing("gone.example", DnsFailure::nxdomain)),
+       "bounce", "recipient-domain-no-mail-host", 0, "5.4.4",
+       "Host or domain name not found. Name service error for name=gone.example type=MX: Host not found"},
+      {"sender domain does not exist", input("alice@gone.example", "bob@example.org", failing("gone.example", DnsFailure::nxdomain), healthy("example.org")),
+       "defer", "sender-domain-not-found", 450, "4.1.8", "<alice@gone.example>: Sender address rejected: Domain not found"},
+      {"sender domain lookup SERVFAILs", input("alice@broken.example", "bob@example.org", failing("broken.example", DnsFailure::servfail), healthy("example.org")),
+       "defer", "sender-domain-not-found", 450, "4.1.8", "<alice@broken.example>: Sender address rejected: Domain not found"},
+      {"sender lookup times out", input("alice@slow.example", "bob@example.org", failing("slow.example", DnsFailure::timeout), healthy("example.org")),
+       "defer", "sender-domain-not-found", 450, "4.1.8", "<alice@slow.example>: Sender address rejected: Domain not found"},
+      {"sender not fully qualified", input("alice@workstation7", "bob@example.org", std::nullopt, healthy("example.org")),
+       "bounce", "sender-not-fqdn", 504, "5.5.2", "<alice@workstation7>: Sender address rejected: need fully-qualified address"},
+      {"sender MX in RFC 1918", input("alice@private.example.net", "bob@example.org", priv, healthy("example.org")),
+       "bounce", "sender-mx-rfc1918", 554, "5.7.1",
+       "<alice@private.example.net>: Sender address rejected: ACL mx_access mail server in RFC 1918 private network"},
+      {"sender domain begins with bounce.", input("alice@bounce.shop.example", "bob@example.org", healthy("bounce.shop.example"), healthy("example.org")),
+       "bounce", "sender-regexp-filter", 554, "5.7.1", "<alice@bounce.shop.example>: Sender address rejected: ACL from_senders_regexp"},
+      {"sender domain publishes a null MX", input("alice@nullmx.example.net", "bob@example.org", nullmx, healthy("example.org")),
+       "bounce", "postfix-sender-nullmx", 550, "5.7.27",
+       "<alice@nullmx.example.net>: Sender address rejected: Domain nullmx.example.net does not accept mail (nullMX)"},
+  };
+  for (auto& row : rows) {
+    CAPTURE(row.name);
+    auto p = predict(profile(), row.in);
+    CHECK(p.verdict == std::string(row.verdict));
+    REQUIRE_FALSE(p.bounces.empty());
+    const auto& b = p.bounces.front();
+    CHECK(b.entry->id == std::string(row.id));
+    CHECK(b.code == row.code);
+    CHECK(b.enhanced == std::string(row.enhanced));
+    CHECK(b.text == std::string(row.text));
+  }
+}
+
+TEST_CASE("a failed sender lookup defers only if nothing later rejects, as defer_if_permit does") {
+  // bounce.* sender whose domain SERVFAILs: the regexp REJECT wins, the 450 comes after it.
+  auto p = predict(profile(), input("alice@bounce.broken.example", "bob@example.org",
+                                    failing("bounce.broken.example", DnsFailure::servfail), healthy("example.org")));
+  CHECK(p.verdict == "bounce");
+  REQUIRE(p.bounces.size() == 2);
+  CHECK(p.bounces[0].entry->id == "sender-regexp-filter");
+  CHECK(p.bounces[1].entry->id == "sender-domain-not-found");
+  CHECK(p.bounces[1].defer_if_permit);
+}
+
+TEST_CASE("the recipient's routing failure comes first, before any receiver check") {
+  auto p = predict(profile(), input("alice@workstation7", "bob@gone.example", std::nullopt, failing("gone.example", DnsFailure::nxdomain)));
+  REQUIRE(p.bounces.size() == 2);
+  CHECK(p.bounces[0].entry->id == "recipient-domain-no-mail-host");
+  CHECK(p.bounces[1].entry->id == "sender-not-fqdn");
+}
+
+TEST_CASE("a null sender skips the sender-domain checks") {
+  auto p = predict(profile(), input("<>", "bob@example.org", std::nullopt, healthy("example.org")));
+  CHECK(p.verdict == "accept");
+}
+
+TEST_CASE("reply templates fill only known placeholders") {
+  CHECK(fill_reply("<{sender}>: {unknown} {recipient_domain}", {{"sender", "a@b.example"}, {"recipient_domain", "c.example"}}) ==
+        "<a@b.example>: {unknown} c.example");
+}
