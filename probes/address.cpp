@@ -149,8 +149,8 @@ std::optional<Finding> address_finding(const AddressClass& c, const std::string&
   f.reference = c.reference;
   if (c.overridden) return std::nullopt;  // the user declared it routable (a lab); the JSON still marks it
   f.severity = Severity::warning;
-  f.summary = fmt::format("{} {} resolves to {}, a {} address ({}), not reachable from the internet", context, host,
-                          c.address, c.name, c.prefix);
+  f.summary = fmt::format("{} {} resolves to {}, in {} ({}): not reachable from the internet", context, host,
+                          c.address, c.prefix, c.name);
   f.fix = fmt::format("publish the public address of {} in DNS; keep internal addresses in an internal view", host);
   return f;
 }

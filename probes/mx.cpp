@@ -300,9 +300,9 @@ void interpret_mx(MxReport& rep) {
     for (const auto& t : rep.targets) {
       if (!t.host.empty()) list += (list.empty() ? "" : ", ") + fmt::format("{} {}", t.preference, t.host);
     }
+    const auto total = rep.targets.size() - (has_null ? 1 : 0);
     auto f = make("mx.ok", Severity::ok, d,
-                  fmt::format("{} has {} usable MX host(s) of {}: {}", d, usable,
-                              rep.targets.size() - (has_null ? 1 : 0), list));
+                  fmt::format("{}: {} of {} MX host{} usable ({})", d, usable, total, total == 1 ? "" : "s", list));
     add_evidence(f);
     out.push_back(std::move(f));
   } else if (failed > 0) {

@@ -219,8 +219,8 @@ std::string predict_text(const PredictInput& in, const Prediction& p, const std:
   for (const auto& b : p.bounces) {
     ++n;
     const std::string code = b.code != 0 ? fmt::format("{} ", b.code) : "";
-    out += fmt::format("\n{} {}{}{} {}\n", n == 1 ? "→" : " ", code, b.enhanced.empty() ? "" : b.enhanced + " ",
-                       paint("1", b.text), n == 1 ? "" : "(next, once the one above is fixed)");
+    out += fmt::format("\n{} {}{}{}{}\n", n == 1 ? "→" : " ", code, b.enhanced.empty() ? "" : b.enhanced + " ",
+                       paint("1", b.text), n == 1 ? "" : "   (next, once the one above is fixed)");
     out += fmt::format("    stage: {}{}   catalog: {}   check: {}\n", b.stage == "none" ? "sending MTA, before SMTP" : b.stage,
                        b.defer_if_permit ? " (deferred only if nothing else rejects)" : "", b.entry->id, b.restriction);
     out += fmt::format("    why:   {}\n", b.reason);
