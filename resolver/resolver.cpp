@@ -56,7 +56,8 @@ std::string server_spec_problem(const std::string& spec) {
 }
 
 Resolver::Resolver(asio::any_io_executor ex, ResolverOptions options)
-    : options_(std::move(options)), channel_(ex, ChannelOptions{options_.servers, options_.timeout}) {}
+    : ex_(ex),
+      options_(std::move(options)), channel_(ex, ChannelOptions{options_.servers, options_.timeout}) {}
 
 Resolver::~Resolver() = default;
 
@@ -98,6 +99,23 @@ asio::awaitable<Lookup> Resolver::cached(std::string name, RrType type) {
   co_return *entry->result;
 }
 
+asio::awaitable<void> Resolver::acquire_slot() {
+  while (inflight_ >= options_.max_inflight) {
+    auto waiter = std::make_shared<asio::steady_timer>(ex_, asio::steady_timer::time_point::max());
+    slot_waiters_.push_back(waiter);
+    co_await waiter->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+  ++inflight_;
+}
+
+void Resolver::release_slot() {
+  --inflight_;
+  if (!slot_waiters_.empty()) {
+    slot_waiters_.front()->cancel();
+    slot_waiters_.pop_front();
+  }
+}
+
 asio::awaitable<Lookup> Resolver::resolve(std::string name, RrType type) {
   if (auto problem = dns_name_problem(name); !problem.empty()) {
     Failure f{DnsFailure::bad_name, fmt::format("'{}' cannot be looked up: {}", name, problem), -1, {}};
@@ -106,8 +124,10 @@ asio::awaitable<Lookup> Resolver::resolve(std::string name, RrType type) {
   }
   Lookup result;
   for (int attempt = 1; attempt <= options_.tries; ++attempt) {
+    co_await acquire_slot();
     const auto start = std::chrono::steady_clock::now();
     RawReply raw = co_await channel_.async_query(name, static_cast<std::uint16_t>(type), asio::use_awaitable);
+    release_slot();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     switch (classify_status(raw.status)) {
       case AresStatusClass::success: result = parse_reply(raw.packet, name, type); break;

@@ -26,8 +26,10 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +41,9 @@ struct ResolverOptions {
   std::vector<std::string> servers;  ///< "IP[:PORT]"; empty = /etc/resolv.conf
   std::chrono::milliseconds timeout{2000};
   int tries{2};
+  /// Queries in flight at once. c-ares 1.18 sends them all on one socket per
+  /// server, and past ~250 a server's socket buffer overflows and answers are lost.
+  int max_inflight{128};
 };
 
 /// \return an empty string if `spec` is a valid IP[:PORT] / [IPv6]:PORT, else the reason.
@@ -60,8 +65,13 @@ class Resolver {
   struct Entry;
   asio::awaitable<Lookup> cached(std::string name, RrType type);
   asio::awaitable<Lookup> resolve(std::string name, RrType type);
+  asio::awaitable<void> acquire_slot();
+  void release_slot();
 
+  asio::any_io_executor ex_;
   ResolverOptions options_;
+  int inflight_{0};
+  std::deque<std::shared_ptr<asio::steady_timer>> slot_waiters_;
   AresChannel channel_;
   QueryLog log_;
   std::map<std::pair<std::string, RrType>, std::shared_ptr<Entry>> cache_;

@@ -234,6 +234,22 @@ TEST_CASE("check: each question is asked once, even when asked concurrently") {
   CHECK(r.j["run"]["queries"]["cache_hits"].get<int>() > 0);
 }
 
+TEST_CASE("check: 500 domains in one run lose no answers (bounded queries in flight)") {
+  std::string args = "check --json --verbose";
+  for (int i = 0; i < 500; ++i) args += " d" + std::to_string(i) + ".wild.example.net";
+  auto r = bp(args + routable);
+  CHECK(r.rc == 0);
+  REQUIRE(r.j.is_object());
+  REQUIRE(r.j["domains"].size() == 500);
+  int ok = 0;
+  for (const auto& d : r.j["domains"]) ok += d["mx"]["status"] == "has_mx" ? 1 : 0;
+  CHECK(ok == 500);
+  CHECK(r.j["summary"]["not_checked"] == 0);
+  int retried = 0;
+  for (const auto& q : r.j["run"]["queries"]["log"]) retried += q["attempt"].get<int>() > 1 ? 1 : 0;
+  CHECK(retried == 0);  // an answer lost to an overflowing socket shows up as a second attempt
+}
+
 TEST_CASE("check: the text report groups by probe and shows evidence with --verbose") {
   auto r = bp("check nullmx.example.net private-mx.example.net --verbose --color never" + std::string(routable));
   CHECK(r.rc == 1);
