@@ -142,15 +142,10 @@ std::optional<AddressClass> classify(std::string_view ip, const AddressPolicy& p
 
 std::optional<Finding> address_finding(const AddressClass& c, const std::string& host, const std::string& context) {
   if (c.slug == "global" || c.slug == "anycast-service" || c.slug == "as112" || c.slug == "amt") return std::nullopt;
-  Finding f;
-  f.probe = "address";
-  f.code = "address." + c.slug;
-  f.subject = c.address;
-  f.reference = c.reference;
   if (c.overridden) return std::nullopt;  // the user declared it routable (a lab); the JSON still marks it
-  f.severity = Severity::warning;
-  f.summary = fmt::format("{} {} resolves to {}, in {} ({}): not reachable from the internet", context, host,
-                          c.address, c.prefix, c.name);
+  auto f = make_finding("address", "address." + c.slug, Severity::warning, c.address, fmt::format("{} {} resolves to {}, in {} ({}): not reachable from the internet", context, host,
+                          c.address, c.prefix, c.name));
+  f.reference = c.reference;
   f.fix = fmt::format("publish the public address of {} in DNS; keep internal addresses in an internal view", host);
   return f;
 }

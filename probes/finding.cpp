@@ -12,6 +12,16 @@ std::string_view to_string(Severity s) {
   return "info";
 }
 
+Finding make_finding(std::string probe, std::string code, Severity severity, std::string subject, std::string summary) {
+  Finding f;
+  f.probe = std::move(probe);
+  f.code = std::move(code);
+  f.severity = severity;
+  f.subject = std::move(subject);
+  f.summary = std::move(summary);
+  return f;
+}
+
 bool parse_severity(std::string_view s, Severity* out) {
   for (auto v : {Severity::ok, Severity::info, Severity::warning, Severity::error}) {
     if (to_string(v) == s) {

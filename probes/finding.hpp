@@ -43,4 +43,7 @@ struct Finding {
   std::vector<Evidence> evidence;
 };
 
+/// \return a checked finding with the given identity and summary; the caller fills in the rest.
+Finding make_finding(std::string probe, std::string code, Severity severity, std::string subject, std::string summary);
+
 }  // namespace bp::probes

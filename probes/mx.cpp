@@ -41,9 +41,7 @@ bool HostLookup::has_global_address() const {
 namespace {
 
 Evidence evidence_of(const std::string& name, RrType type, const Lookup& l) {
-  auto text = resolver::describe(name, type, l);
-  auto arrow = text.find(" -> ");
-  return Evidence{text.substr(0, arrow), arrow == std::string::npos ? "" : text.substr(arrow + 4)};
+  return Evidence{fmt::format("{} {}", name, resolver::to_string(type)), resolver::answer_text(l)};
 }
 
 asio::awaitable<Lookup> ask(resolver::Resolver& r, std::string name, RrType type) {
@@ -51,13 +49,7 @@ asio::awaitable<Lookup> ask(resolver::Resolver& r, std::string name, RrType type
 }
 
 Finding make(std::string code, Severity sev, std::string subject, std::string summary) {
-  Finding f;
-  f.probe = "mx";
-  f.code = std::move(code);
-  f.severity = sev;
-  f.subject = std::move(subject);
-  f.summary = std::move(summary);
-  return f;
+  return make_finding("mx", std::move(code), sev, std::move(subject), std::move(summary));
 }
 
 std::string failure_text(const resolver::Failure& f) { return fmt::format("{} ({})", resolver::to_string(f.kind), f.detail); }

@@ -49,13 +49,7 @@ bool has_non_ascii(std::string_view s) {
 }
 
 Finding make(std::string code, Severity sev, std::string subject, std::string summary) {
-  Finding f;
-  f.probe = "sender";
-  f.code = std::move(code);
-  f.severity = sev;
-  f.subject = std::move(subject);
-  f.summary = std::move(summary);
-  return f;
+  return make_finding("sender", std::move(code), sev, std::move(subject), std::move(summary));
 }
 
 }  // namespace

@@ -213,15 +213,13 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
     if (r == "check_sender_mx_access") {
       if (!sender_has_domain(in) || !in.sender_mx) continue;
       bool hit = false;
+      // Like Postfix's cidr table: the first address that falls in a rule's prefix decides.
       for (const auto& [host, addr] : probes::sender_mx_addresses(*in.sender_mx)) {
-        auto a = probes::classify(addr.address);
-        std::array<std::uint8_t, 16> bytes{};
-        auto as_cidr = probes::Cidr::parse(addr.address);
-        if (!a || !as_cidr) continue;
-        bytes = as_cidr->bytes;
+        const auto ip = probes::Cidr::parse(addr.address);
+        if (!ip) continue;
         for (const auto& rule : check.rules) {
           auto prefix = probes::Cidr::parse(rule.prefix);
-          if (prefix && prefix->contains(bytes, as_cidr->v6)) {
+          if (prefix && prefix->contains(ip->bytes, ip->v6)) {
             std::vector<probes::Evidence> ev = in.sender_mx->evidence;
             for (const auto& t : in.sender_mx->targets) {
               if (t.host == host || t.host == in.sender_mx->domain) ev.insert(ev.end(), t.evidence.begin(), t.evidence.end());

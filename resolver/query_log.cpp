@@ -15,16 +15,14 @@ std::size_t QueryLog::answered() const {
   return n;
 }
 
-std::string describe(const std::string& name, RrType type, const Lookup& result) {
-  std::string chain;
+std::string answer_text(const Lookup& result) {
+  std::string out;
   const auto& cnames = result.ok() ? result->cname_chain : result.error().cname_chain;
-  for (const auto& c : cnames) chain += fmt::format(" CNAME {} ->", c);
-  if (!result.ok()) {
-    return fmt::format("{} {} ->{} {}", name, to_string(type), chain, result.error().detail);
-  }
+  for (const auto& c : cnames) out += fmt::format("CNAME {} -> ", c);
+  if (!result.ok()) return out + result.error().detail;
   std::string data;
   for (const auto& r : result->records) data += (data.empty() ? "" : ", ") + r.rdata_text();
-  return fmt::format("{} {} ->{} {}", name, to_string(type), chain, data);
+  return out + data;
 }
 
 }  // namespace bp::resolver

@@ -43,7 +43,7 @@ class QueryLog {
   std::size_t cache_hits_{0};
 };
 
-/// \return "name TYPE -> rdata, rdata" or "name TYPE -> nxdomain (detail)", for evidence.
-std::string describe(const std::string& name, RrType type, const Lookup& result);
+/// \return the answer of a lookup for evidence: "CNAME x -> rdata, rdata" or the failure's detail.
+std::string answer_text(const Lookup& result);
 
 }  // namespace bp::resolver
