@@ -1,5 +1,7 @@
 #include "profile.hpp"
 
+#include <address.hpp>
+
 #include <fmt/format.h>
 #include <re2/re2.h>
 #include <toml++/toml.h>
@@ -76,8 +78,8 @@ Profile Profile::load(std::string_view text, const std::string& origin, const Ca
           auto re = std::make_shared<RE2>(r.pattern, o);
           if (!re->ok()) throw std::runtime_error(fmt::format("{}: bad pattern '{}': {}", where, r.pattern, re->error()));
           r.regex = std::move(re);
-        } else if (r.prefix.empty()) {
-          throw std::runtime_error(where + ": a cidr rule needs 'prefix'");
+        } else if (!probes::Cidr::parse(r.prefix)) {
+          throw std::runtime_error(fmt::format("{}: '{}' is not an address prefix", where, r.prefix));
         }
         c.rules.push_back(std::move(r));
       }

@@ -142,3 +142,14 @@ TEST_CASE("reply templates fill only known placeholders") {
   CHECK(fill_reply("<{sender}>: {unknown} {recipient_domain}", {{"sender", "a@b.example"}, {"recipient_domain", "c.example"}}) ==
         "<a@b.example>: {unknown} c.example");
 }
+
+TEST_CASE("a profile with an unknown restriction, entry or prefix is refused") {
+  const auto& cat = Catalog::builtin();
+  CHECK_THROWS_WITH_AS(Profile::load("[[check]]\nrestriction='reject_everything'\nentry='sender-not-fqdn'\n", "p.toml", cat),
+                       doctest::Contains("unknown restriction"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(Profile::load("[[check]]\nrestriction='reject_non_fqdn_sender'\nentry='no-such-entry'\n", "p.toml", cat),
+                       doctest::Contains("no entry 'no-such-entry'"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(Profile::load("[[check]]\nrestriction='check_sender_mx_access'\nrules=[{prefix='10.0.0.0/99', entry='sender-mx-rfc1918'}]\n",
+                                     "p.toml", cat),
+                       doctest::Contains("not an address prefix"), std::runtime_error);
+}
