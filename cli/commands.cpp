@@ -13,6 +13,7 @@
 #include <render.hpp>
 #include <resolver.hpp>
 #include <sender.hpp>
+#include <spf/evaluate.hpp>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
@@ -74,7 +75,11 @@ resolver::ResolverOptions resolver_options(const CommonOptions& o) {
   return {o.resolvers, std::chrono::milliseconds(o.timeout_ms), o.tries};
 }
 
-/// Exit 3 when not one query got a DNS reply: the resolver is unreachable or mute.
+/// Asks the resolver one cheap question (". NS") next to the real work, so that a
+/// domain whose every lookup times out is not mistaken for a dead resolver.
+void start_reachability_probe(resolver::Resolver& r) { r.prefetch(".", resolver::RrType::ns); }
+
+/// Exit 3 when not one query, the probe included, got a DNS reply: the resolver is unreachable or mute.
 void require_reachable_resolver(const resolver::Resolver& r) {
   const auto& log = r.log();
   if (log.entries().empty() || log.answered() > 0) return;
@@ -132,6 +137,9 @@ asio::awaitable<std::vector<report::DomainResult>> check_all(resolver::Resolver&
 
 void emit(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
+/// Bytes from the network need not be UTF-8: invalid sequences are replaced, never fatal.
+void emit_json(const nlohmann::json& j) { emit(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"); }
+
 }  // namespace
 
 int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domains) {
@@ -141,13 +149,14 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domain
   auto ropts = resolver_options(o);
   asio::io_context ctx;
   resolver::Resolver r(ctx.get_executor(), ropts);
+  start_reachability_probe(r);
   const auto start = std::chrono::steady_clock::now();
   auto results = run_loop(ctx, check_all(r, domains, policy));
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   require_reachable_resolver(r);
   report::RunInfo run{r.servers(), &r.log(), ms};
   if (o.format == "json") {
-    emit(report::check_json(results, run, o.verbose).dump(2) + "\n");
+    emit_json(report::check_json(results, run, o.verbose));
   } else {
     emit(report::check_text(results, run, render_options(o)));
   }
@@ -207,6 +216,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   auto ropts = resolver_options(o);
   asio::io_context ctx;
   resolver::Resolver r(ctx.get_executor(), ropts);
+  start_reachability_probe(r);
   const auto start = std::chrono::steady_clock::now();
   auto g = run_loop(ctx, gather(r, sender_domain, in.recipient_check.fqdn ? ra->ascii_domain : "", policy));
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -224,7 +234,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   auto prediction = report::predict(profile, in);
   report::RunInfo run{r.servers(), &r.log(), ms};
   if (o.format == "json") {
-    emit(report::predict_json(in, prediction, findings, profile.name, run, o.verbose).dump(2) + "\n");
+    emit_json(report::predict_json(in, prediction, findings, profile.name, run, o.verbose));
   } else {
     emit(report::predict_text(in, prediction, findings, profile.name, run, render_options(o)));
   }
@@ -250,18 +260,39 @@ int run_explain(const CommonOptions& o, const std::vector<std::string>& args) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw UsageError("explain needs the bounce text (argument or standard input)");
   auto res = report::explain(catalog, text);
   if (o.format == "json") {
-    emit(report::explain_json(res).dump(2) + "\n");
+    emit_json(report::explain_json(res));
   } else {
     emit(report::explain_text(res, render_options(o)));
   }
   return res.matches.empty() ? exit_findings : exit_ok;
 }
 
+int run_spf(const CommonOptions& o, const std::string& ip, const std::string& sender, const std::string& helo) {
+  if (!probes::classify(ip)) throw UsageError(fmt::format("--ip '{}' is not an IP address", ip));
+  probes::spf::SpfQuery q{ip, sender, helo, "unknown"};
+  if ((sender.empty() || sender == "<>") && helo.empty()) throw UsageError("the null sender needs --helo (its domain is checked)");
+  auto ropts = resolver_options(o);
+  asio::io_context ctx;
+  resolver::Resolver r(ctx.get_executor(), ropts);
+  start_reachability_probe(r);
+  const auto start = std::chrono::steady_clock::now();
+  auto outcome = run_loop(ctx, probes::spf::check_host(r, q));
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  require_reachable_resolver(r);
+  report::RunInfo run{r.servers(), &r.log(), ms};
+  if (o.format == "json") {
+    emit_json(report::spf_json(q, outcome, run, o.verbose));
+  } else {
+    emit(report::spf_text(q, outcome, run, render_options(o)));
+  }
+  return outcome.result == probes::spf::SpfResult::pass ? exit_ok : exit_findings;
+}
+
 int run_catalog(const CommonOptions& o) {
   std::optional<report::Catalog> catalog_holder;
   const auto& catalog = catalog_for(o, catalog_holder);
   if (o.format == "json") {
-    emit(report::catalog_json(catalog).dump(2) + "\n");
+    emit_json(report::catalog_json(catalog));
   } else {
     emit(report::catalog_text(catalog, render_options(o)));
   }

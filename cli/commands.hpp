@@ -46,5 +46,6 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
                 const std::vector<std::string>& ips, const std::string& helo);
 int run_explain(const CommonOptions& o, const std::vector<std::string>& text);
 int run_catalog(const CommonOptions& o);
+int run_spf(const CommonOptions& o, const std::string& ip, const std::string& sender, const std::string& helo);
 
 }  // namespace bp::cli

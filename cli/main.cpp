@@ -54,6 +54,13 @@ int main(int argc, char** argv) {
   explain->add_option("text", text, "the bounce text; '-' or nothing reads standard input");
   add_common(explain, o, false);
 
+  std::string spf_ip, spf_sender, spf_helo;
+  auto* spf = app.add_subcommand("spf", "evaluate SPF (RFC 7208 check_host) for a sending IP and sender");
+  spf->add_option("--ip", spf_ip, "the sending IP address")->required();
+  spf->add_option("--sender", spf_sender, "MAIL FROM address; empty or <> for the null sender")->required();
+  spf->add_option("--helo", spf_helo, "HELO/EHLO name (checked for the null sender, and %{h})");
+  add_common(spf, o, true);
+
   auto* catalog = app.add_subcommand("catalog", "list the documented bounces");
   add_common(catalog, o, false);
 
@@ -77,6 +84,7 @@ int main(int argc, char** argv) {
     else if (*predict) rc = bp::cli::run_predict(o, from, to, ips, helo);
     else if (*explain) rc = bp::cli::run_explain(o, text);
     else if (*catalog) rc = bp::cli::run_catalog(o);
+    else if (*spf) rc = bp::cli::run_spf(o, spf_ip, spf_sender, spf_helo);
   } catch (const bp::cli::UsageError& e) {
     fmt::print(stderr, "bounceprobe: error: {}\n", e.what());
     return bp::cli::exit_usage;

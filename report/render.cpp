@@ -304,6 +304,45 @@ std::string explain_text(const ExplainResult& r, const RenderOptions& o) {
   return out;
 }
 
+json spf_json(const probes::spf::SpfQuery& q, const probes::spf::SpfOutcome& o, const RunInfo& run, bool verbose) {
+  json trace = json::array();
+  for (const auto& t : o.trace) {
+    trace.push_back({{"depth", t.depth}, {"domain", t.domain}, {"term", t.term}, {"outcome", t.outcome}, {"detail", t.detail}});
+  }
+  json j = {{"schema", schema_version}, {"command", "spf"},
+            {"input", {{"ip", q.ip}, {"sender", q.sender}, {"helo", q.helo}}},
+            {"result", probes::spf::to_string(o.result)}, {"reason", o.reason}, {"explanation", o.explanation},
+            {"domain", o.domain}, {"record", o.record}, {"lookups", o.lookups}, {"void_lookups", o.void_lookups},
+            {"trace", trace}, {"run", run_json(run, verbose)}};
+  if (!o.decisive_term.empty()) j["decisive"] = {{"domain", o.decisive_domain}, {"term", o.decisive_term}};
+  return j;
+}
+
+std::string spf_text(const probes::spf::SpfQuery& q, const probes::spf::SpfOutcome& o, const RunInfo& run,
+                     const RenderOptions& opt) {
+  Paint paint{opt.color};
+  using probes::spf::SpfResult;
+  const char* colour = o.result == SpfResult::pass ? "32;1"
+                       : (o.result == SpfResult::fail || o.result == SpfResult::permerror) ? "31;1"
+                                                                                            : "33;1";
+  std::string out = fmt::format("SPF for {} from {} (HELO {}): {}\n", o.domain.empty() ? q.sender : o.domain, q.ip,
+                                q.helo.empty() ? "-" : q.helo, paint(colour, std::string(probes::spf::to_string(o.result))));
+  if (!o.record.empty()) out += fmt::format("  record:      {}\n", o.record);
+  out += fmt::format("  why:         {}\n", o.reason);
+  if (!o.decisive_term.empty()) out += fmt::format("  decided by:  '{}' in {}\n", o.decisive_term, o.decisive_domain);
+  if (!o.explanation.empty()) out += fmt::format("  explanation: {}\n", o.explanation);
+  out += fmt::format("  lookups:     {} of 10 DNS-querying terms, {} of 2 void lookups\n", o.lookups, o.void_lookups);
+  if (opt.verbose) {
+    out += "  trace:\n";
+    for (const auto& t : o.trace) {
+      out += fmt::format("    {}{} {}: {}{}\n", std::string(static_cast<std::size_t>(t.depth) * 2, ' '), t.domain, t.term,
+                         t.outcome, t.detail.empty() ? "" : " (" + t.detail + ")");
+    }
+  }
+  if (run.log != nullptr) out += fmt::format("{} DNS queries in {:.0f} ms\n", run.log->entries().size(), run.elapsed_ms);
+  return out;
+}
+
 json catalog_json(const Catalog& c) {
   json entries = json::array();
   for (const auto& e : c.entries()) {

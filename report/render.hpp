@@ -17,6 +17,7 @@
 #include <finding.hpp>
 #include <mx.hpp>
 #include <query_log.hpp>
+#include <spf/evaluate.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -62,6 +63,10 @@ std::string predict_text(const PredictInput& in, const Prediction& p, const std:
 
 nlohmann::json explain_json(const ExplainResult& r);
 std::string explain_text(const ExplainResult& r, const RenderOptions& o);
+
+nlohmann::json spf_json(const probes::spf::SpfQuery& q, const probes::spf::SpfOutcome& o, const RunInfo& run, bool verbose);
+std::string spf_text(const probes::spf::SpfQuery& q, const probes::spf::SpfOutcome& o, const RunInfo& run,
+                     const RenderOptions& opt);
 
 nlohmann::json catalog_json(const Catalog& c);
 std::string catalog_text(const Catalog& c, const RenderOptions& o);

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/co_spawn.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -97,6 +98,12 @@ asio::awaitable<Lookup> Resolver::cached(std::string name, RrType type) {
   entry->result = co_await resolve(name, type);
   entry->ready.cancel();
   co_return *entry->result;
+}
+
+void Resolver::prefetch(std::string name, RrType type) {
+  asio::co_spawn(ex_, lookup(std::move(name), type), [](std::exception_ptr e, Lookup) {
+    if (e) std::rethrow_exception(e);  // a bug, not an outcome: let it reach run()
+  });
 }
 
 asio::awaitable<void> Resolver::acquire_slot() {

@@ -57,6 +57,9 @@ class Resolver {
   /// \return the answer or failure for (name, type); cached for the run.
   asio::awaitable<Lookup> lookup(std::string name, RrType type);
 
+  /// Starts lookup(name, type) without waiting; a later lookup of the same question shares it.
+  void prefetch(std::string name, RrType type);
+
   const QueryLog& log() const { return log_; }
   std::vector<std::string> servers() const { return channel_.servers(); }
   const ResolverOptions& options() const { return options_; }

@@ -42,7 +42,7 @@ class Cursor {
     if (ares_expand_name(p_.data() + pos_, p_.data(), static_cast<int>(p_.size()), &out, &enclen) != ARES_SUCCESS) {
       return std::nullopt;
     }
-    std::string s = normalize_name(out);
+    std::string s = normalize_name(*out == '\0' ? "." : out);  // the root comes back as ""
     ares_free_string(out);
     pos_ += static_cast<std::size_t>(enclen);
     return s;
