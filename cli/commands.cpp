@@ -14,8 +14,10 @@
 #include <resolver.hpp>
 #include <sender.hpp>
 #include <spf/evaluate.hpp>
+#include <spf/lint.hpp>
 
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/io_context.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -120,11 +122,17 @@ std::string check_domain_arg(const std::string& raw) {
 }
 
 asio::awaitable<report::DomainResult> check_one(resolver::Resolver& r, std::string domain, AddressPolicy policy) {
+  using namespace asio::experimental::awaitable_operators;
   report::DomainResult d;
   d.domain = domain;
-  d.mx = co_await probes::probe_mx(r, domain, policy);
+  // MX and SPF are independent: both run at once.
+  auto [mx, spf] = co_await (probes::probe_mx(r, domain, policy) && probes::spf::lint_spf(r, domain));
+  d.mx = std::move(mx);
+  d.spf = std::move(spf);
   d.findings = d.mx.findings;
   for (auto& f : probes::sender_domain_findings(d.mx, "")) d.findings.push_back(std::move(f));
+  d.findings.insert(d.findings.end(), d.spf.findings.begin(), d.spf.findings.end());
+  for (auto& f : probes::spf::spf_mx_findings(d.spf, d.mx)) d.findings.push_back(std::move(f));
   co_return d;
 }
 
@@ -170,6 +178,7 @@ namespace {
 struct PredictGather {
   std::optional<probes::MxReport> sender_mx;
   std::optional<probes::MxReport> recipient_mx;
+  std::optional<probes::spf::SpfOutcome> spf;
 };
 
 asio::awaitable<std::optional<probes::MxReport>> maybe_mx(resolver::Resolver& r, std::string domain, AddressPolicy policy) {
@@ -177,13 +186,18 @@ asio::awaitable<std::optional<probes::MxReport>> maybe_mx(resolver::Resolver& r,
   co_return co_await probes::probe_mx(r, domain, policy);
 }
 
+asio::awaitable<std::optional<probes::spf::SpfOutcome>> maybe_spf(resolver::Resolver& r, std::optional<probes::spf::SpfQuery> q) {
+  if (!q) co_return std::nullopt;
+  co_return co_await probes::spf::check_host(r, *q);
+}
+
+/// The sender's MX, the recipient's MX and SPF for --ip are independent: all three run at once.
 asio::awaitable<PredictGather> gather(resolver::Resolver& r, std::string sender_domain, std::string recipient_domain,
-                                      AddressPolicy policy) {
-  std::vector<asio::awaitable<std::optional<probes::MxReport>>> ops;
-  ops.push_back(maybe_mx(r, sender_domain, policy));
-  ops.push_back(maybe_mx(r, recipient_domain, policy));
-  auto res = co_await when_all(std::move(ops));
-  co_return PredictGather{std::move(res[0]), std::move(res[1])};
+                                      std::optional<probes::spf::SpfQuery> spf, AddressPolicy policy) {
+  using namespace asio::experimental::awaitable_operators;
+  auto [s, rc, f] = co_await (maybe_mx(r, sender_domain, policy) && maybe_mx(r, recipient_domain, policy) &&
+                              maybe_spf(r, std::move(spf)));
+  co_return PredictGather{std::move(s), std::move(rc), std::move(f)};
 }
 
 }  // namespace
@@ -218,11 +232,19 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   resolver::Resolver r(ctx.get_executor(), ropts);
   start_reachability_probe(r);
   const auto start = std::chrono::steady_clock::now();
-  auto g = run_loop(ctx, gather(r, sender_domain, in.recipient_check.fqdn ? ra->ascii_domain : "", policy));
+  std::optional<probes::spf::SpfQuery> spf_query;
+  if (const auto& sa = in.sender_check.address; !ips.empty() && sa) {
+    // SPF checks MAIL FROM's domain, or the HELO name for the null sender (RFC 7208 section 2.4).
+    if (sa->null_sender ? !helo.empty() : !sender_domain.empty()) {
+      spf_query = probes::spf::SpfQuery{ips.front(), sa->null_sender ? "" : sa->local + "@" + sender_domain, helo, "unknown"};
+    }
+  }
+  auto g = run_loop(ctx, gather(r, sender_domain, in.recipient_check.fqdn ? ra->ascii_domain : "", spf_query, policy));
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   require_reachable_resolver(r);
   in.sender_mx = std::move(g.sender_mx);
   in.recipient_mx = std::move(g.recipient_mx);
+  in.spf = std::move(g.spf);
 
   std::vector<Finding> findings = in.sender_check.findings;
   findings.insert(findings.end(), in.recipient_check.findings.begin(), in.recipient_check.findings.end());

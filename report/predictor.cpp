@@ -210,6 +210,29 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
       continue;
     }
 
+    if (r == "reject_spf_fail") {
+      if (!in.spf) {
+        p.not_checked.push_back(r + ": no --ip given, so SPF was not evaluated");
+        continue;
+      }
+      const auto& spf = *in.spf;
+      using probes::spf::SpfResult;
+      std::vector<probes::Evidence> ev;
+      for (const auto& t : spf.trace) ev.push_back({fmt::format("{} {}", t.domain, t.term), t.outcome + (t.detail.empty() ? "" : ": " + t.detail)});
+      switch (spf.result) {
+        case SpfResult::fail:
+          rejects.push_back(bounce(ctx, check, check.entry, fmt::format("SPF fail for {}: {}", in.ips.front(), spf.reason), ev));
+          break;
+        case SpfResult::temperror:
+          p.not_checked.push_back(fmt::format("{}: SPF temperror for {} ({}); a receiver would defer", r, in.ips.front(), spf.reason));
+          break;
+        default:
+          p.passed.push_back(fmt::format("{}: SPF {} for {} (the profile rejects only fail)", r,
+                                         probes::spf::to_string(spf.result), in.ips.front()));
+      }
+      continue;
+    }
+
     if (r == "check_sender_mx_access") {
       if (!sender_has_domain(in) || !in.sender_mx) continue;
       bool hit = false;

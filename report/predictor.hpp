@@ -22,6 +22,7 @@
 #include <finding.hpp>
 #include <mx.hpp>
 #include <sender.hpp>
+#include <spf/evaluate.hpp>
 
 #include <optional>
 #include <string>
@@ -38,6 +39,7 @@ struct PredictInput {
   probes::AddressCheck recipient_check;
   std::optional<probes::MxReport> sender_mx;     ///< absent when the sender has no domain to look up
   std::optional<probes::MxReport> recipient_mx;
+  std::optional<probes::spf::SpfOutcome> spf;  ///< check_host() for the first --ip, when one was given
 };
 
 struct PredictedBounce {

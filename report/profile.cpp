@@ -20,7 +20,7 @@ namespace bp::report {
 namespace {
 const std::set<std::string> known_restrictions{
     "recipient_mail_host",          "reject_sender_syntax", "reject_non_fqdn_sender",
-    "reject_unknown_sender_domain", "check_sender_access",  "check_sender_mx_access",
+    "reject_unknown_sender_domain", "check_sender_access",  "check_sender_mx_access", "reject_spf_fail",
 };
 
 const CatalogEntry* entry_ref(const toml::table& t, std::string_view key, const Catalog& cat, const std::string& where,

@@ -158,8 +158,12 @@ json check_json(const std::vector<DomainResult>& results, const RunInfo& run, bo
       total.add(f);
       fs.push_back(finding_json(f));
     }
-    domains.push_back({{"domain", r.domain}, {"mx", mx_json(r.mx)}, {"findings", fs}, {"summary", tally_json(t)},
-                       {"worst", probes::to_string(t.worst())}});
+    json spf = {{"record", r.spf.record},           {"has_record", r.spf.has_record},
+                {"checked", r.spf.checked},         {"lookups", r.spf.lookups},
+                {"void_lookups", r.spf.void_lookups}, {"authorized", r.spf.authorized},
+                {"not_flattened", r.spf.unflattened}};
+    domains.push_back({{"domain", r.domain}, {"mx", mx_json(r.mx)}, {"spf", spf}, {"findings", fs},
+                       {"summary", tally_json(t)}, {"worst", probes::to_string(t.worst())}});
   }
   return {{"schema", schema_version}, {"command", "check"}, {"domains", domains}, {"summary", tally_json(total)},
           {"run", run_json(run, verbose)}};

@@ -18,6 +18,7 @@
 #include <mx.hpp>
 #include <query_log.hpp>
 #include <spf/evaluate.hpp>
+#include <spf/lint.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,7 @@ struct RenderOptions {
 struct DomainResult {
   std::string domain;
   probes::MxReport mx;
+  probes::spf::SpfLint spf;
   std::vector<probes::Finding> findings;
 };
 

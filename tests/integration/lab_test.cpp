@@ -113,7 +113,8 @@ TEST_CASE("check: a healthy domain has usable MX hosts and exits 0") {
 }
 
 TEST_CASE("check: null MX, and a null MX mixed with others") {
-  auto d = check_one("nullmx.example.net", 0);
+  // The fixture's SPF record also authorizes a sender, which is an error next to a null MX.
+  auto d = check_one("nullmx.example.net", 1);
   CHECK(d["mx"]["status"] == "null_mx");
   CHECK(codes(d).count("mx.null-mx") == 1);
   CHECK(codes(d).count("sender.domain-null-mx") == 1);
@@ -324,6 +325,70 @@ TEST_CASE("predict: evidence carries the queries that decided it") {
     if (e["query"] == "mx.private-mx.example.net A") saw_a = e["answer"] == "10.1.2.3";
   }
   CHECK(saw_a);
+}
+
+TEST_CASE("check: every SPF lint finding on its fixture") {
+  struct Row {
+    const char* domain;
+    const char* code;
+  };
+  for (auto row : {Row{"example.com", "spf.ok"}, Row{"implicit.example.net", "spf.none"},
+                   Row{"spf-multi.example.net", "spf.multiple-records"}, Row{"spf-syntax.example.net", "spf.syntax"},
+                   Row{"spf-passall.example.net", "spf.pass-all"}, Row{"spf-neutralall.example.net", "spf.neutral-all"},
+                   Row{"spf-noall.example.net", "spf.no-all"}, Row{"spf-ptr.example.net", "spf.ptr"},
+                   Row{"spf-void.example.net", "spf.void-lookup"},
+                   Row{"spf-include-none.example.net", "spf.include-without-record"},
+                   Row{"spf-long.example.net", "spf.record-too-long"},
+                   Row{"spf-toomany.example.net", "spf.too-many-lookups"},
+                   Row{"nullmx.example.net", "spf.null-mx-sender"}, Row{"mail.broken.example", "spf.lookup-failed"}}) {
+    CAPTURE(row.domain);
+    auto r = bp(std::string("check --json ") + row.domain + routable);
+    REQUIRE(r.j.is_object());
+    CHECK(codes(r.j["domains"][0]).count(row.code) == 1);
+  }
+  auto many = bp(std::string("check --json spf-toomany.example.net") + routable);
+  CHECK(many.j["domains"][0]["spf"]["lookups"] == 16);
+  auto ok = bp(std::string("check --json example.com") + routable);
+  const auto& ranges = ok.j["domains"][0]["spf"]["authorized"];
+  CHECK(std::find(ranges.begin(), ranges.end(), "192.0.2.0/24") != ranges.end());
+  CHECK(std::find(ranges.begin(), ranges.end(), "192.0.2.25/32") != ranges.end());
+  auto broken = bp("check --json mail.broken.example");
+  CHECK(codes(broken.j["domains"][0]).count("spf.none") == 0);  // a SERVFAIL is never "no record"
+}
+
+TEST_CASE("spf: pass, fail with the deciding term, and temperror on SERVFAIL") {
+  auto pass = bp("spf --json --ip 198.51.100.5 --sender alice@spf-fail.example.net");
+  CHECK(pass.rc == 0);
+  CHECK(pass.j["result"] == "pass");
+  CHECK(pass.j["decisive"]["term"] == "ip4:198.51.100.0/24");
+  auto fail = bp("spf --json --ip 203.0.113.77 --sender alice@spf-fail.example.net");
+  CHECK(fail.rc == 1);
+  CHECK(fail.j["result"] == "fail");
+  CHECK(fail.j["decisive"]["term"] == "-all");
+  CHECK(fail.j["explanation"] == "");
+  CHECK(fail.j["lookups"] == 0);
+  auto inc = bp("spf --json --ip 192.0.2.25 --sender alice@spf-toomany.example.net");
+  CHECK(inc.j["result"] == "pass");
+  CHECK(inc.j["lookups"] == 2);  // include:l1, then a:mx1.example.com matched
+  auto temp = bp("spf --json --ip 192.0.2.25 --sender alice@mail.broken.example");
+  CHECK(temp.j["result"] == "temperror");
+  auto none = bp("spf --json --ip 192.0.2.25 --sender alice@implicit.example.net");
+  CHECK(none.j["result"] == "none");
+  auto bad = bp("spf --ip 1.2.3 --sender a@example.com");
+  CHECK(bad.rc == 2);
+}
+
+TEST_CASE("predict: SPF fail gives 550 5.7.23, an authorized IP is accepted") {
+  auto j = predict("alice@spf-fail.example.net", "bob@example.org' --ip '203.0.113.77", 1);
+  CHECK(j["verdict"] == "bounce");
+  REQUIRE(j["bounces"].size() >= 1);
+  CHECK(j["bounces"][0]["catalog_id"] == "spf-fail-5723");
+  CHECK(j["bounces"][0]["code"] == 550);
+  CHECK(j["bounces"][0]["enhanced"] == "5.7.23");
+  CHECK(j["bounces"][0]["text"] == "The message was rejected because of Sender Policy Framework violation");
+  CHECK_FALSE(j["bounces"][0]["evidence"].empty());
+  auto ok = predict("alice@spf-fail.example.net", "bob@example.org' --ip '198.51.100.5", 0);
+  CHECK(ok["verdict"] == "accept");
 }
 
 TEST_CASE("explain reads a whole bounce from standard input") {
