@@ -15,6 +15,7 @@
 #include <sender.hpp>
 #include <spf/evaluate.hpp>
 #include <spf/lint.hpp>
+#include <dmarc/dmarc.hpp>
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -125,14 +126,17 @@ asio::awaitable<report::DomainResult> check_one(resolver::Resolver& r, std::stri
   using namespace asio::experimental::awaitable_operators;
   report::DomainResult d;
   d.domain = domain;
-  // MX and SPF are independent: both run at once.
-  auto [mx, spf] = co_await (probes::probe_mx(r, domain, policy) && probes::spf::lint_spf(r, domain));
+  // MX, SPF and DMARC are independent: all three run at once.
+  auto [mx, spf, dm] = co_await (probes::probe_mx(r, domain, policy) && probes::spf::lint_spf(r, domain) &&
+                                 probes::dmarc::discover_dmarc(r, domain, true));
   d.mx = std::move(mx);
   d.spf = std::move(spf);
+  d.dmarc = std::move(dm);
   d.findings = d.mx.findings;
   for (auto& f : probes::sender_domain_findings(d.mx, "")) d.findings.push_back(std::move(f));
   d.findings.insert(d.findings.end(), d.spf.findings.begin(), d.spf.findings.end());
   for (auto& f : probes::spf::spf_mx_findings(d.spf, d.mx)) d.findings.push_back(std::move(f));
+  d.findings.insert(d.findings.end(), d.dmarc.findings.begin(), d.dmarc.findings.end());
   co_return d;
 }
 
@@ -179,7 +183,13 @@ struct PredictGather {
   std::optional<probes::MxReport> sender_mx;
   std::optional<probes::MxReport> recipient_mx;
   std::optional<probes::spf::SpfOutcome> spf;
+  std::optional<probes::dmarc::DmarcDiscovery> dmarc;
 };
+
+asio::awaitable<std::optional<probes::dmarc::DmarcDiscovery>> maybe_dmarc(resolver::Resolver& r, std::string domain) {
+  if (domain.empty()) co_return std::nullopt;
+  co_return co_await probes::dmarc::discover_dmarc(r, domain, true);
+}
 
 asio::awaitable<std::optional<probes::MxReport>> maybe_mx(resolver::Resolver& r, std::string domain, AddressPolicy policy) {
   if (domain.empty()) co_return std::nullopt;
@@ -195,15 +205,15 @@ asio::awaitable<std::optional<probes::spf::SpfOutcome>> maybe_spf(resolver::Reso
 asio::awaitable<PredictGather> gather(resolver::Resolver& r, std::string sender_domain, std::string recipient_domain,
                                       std::optional<probes::spf::SpfQuery> spf, AddressPolicy policy) {
   using namespace asio::experimental::awaitable_operators;
-  auto [s, rc, f] = co_await (maybe_mx(r, sender_domain, policy) && maybe_mx(r, recipient_domain, policy) &&
-                              maybe_spf(r, std::move(spf)));
-  co_return PredictGather{std::move(s), std::move(rc), std::move(f)};
+  auto [s, rc, f, d] = co_await (maybe_mx(r, sender_domain, policy) && maybe_mx(r, recipient_domain, policy) &&
+                                 maybe_spf(r, std::move(spf)) && maybe_dmarc(r, sender_domain));
+  co_return PredictGather{std::move(s), std::move(rc), std::move(f), std::move(d)};
 }
 
 }  // namespace
 
 int run_predict(const CommonOptions& o, const std::string& from, const std::string& to,
-                const std::vector<std::string>& ips, const std::string& helo) {
+                const std::vector<std::string>& ips, const std::string& helo, const std::vector<std::string>& dkim_pass) {
   std::optional<report::Catalog> catalog_holder;
   const auto& catalog = catalog_for(o, catalog_holder);
   auto profile = o.profile_file.empty() ? report::Profile::builtin(catalog) : report::Profile::load_file(o.profile_file, catalog);
@@ -245,6 +255,8 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   in.sender_mx = std::move(g.sender_mx);
   in.recipient_mx = std::move(g.recipient_mx);
   in.spf = std::move(g.spf);
+  in.dmarc = std::move(g.dmarc);
+  in.dkim_pass = dkim_pass;
 
   std::vector<Finding> findings = in.sender_check.findings;
   findings.insert(findings.end(), in.recipient_check.findings.begin(), in.recipient_check.findings.end());
@@ -308,6 +320,25 @@ int run_spf(const CommonOptions& o, const std::string& ip, const std::string& se
     emit(report::spf_text(q, outcome, run, render_options(o)));
   }
   return outcome.result == probes::spf::SpfResult::pass ? exit_ok : exit_findings;
+}
+
+int run_dmarc(const CommonOptions& o, const std::string& raw_domain) {
+  const auto domain = check_domain_arg(raw_domain);
+  auto ropts = resolver_options(o);
+  asio::io_context ctx;
+  resolver::Resolver r(ctx.get_executor(), ropts);
+  start_reachability_probe(r);
+  const auto start = std::chrono::steady_clock::now();
+  auto d = run_loop(ctx, probes::dmarc::discover_dmarc(r, domain, true));
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  require_reachable_resolver(r);
+  report::RunInfo run{r.servers(), &r.log(), ms};
+  if (o.format == "json") {
+    emit_json(report::dmarc_command_json(d, run, o.verbose));
+  } else {
+    emit(report::dmarc_text(d, run, render_options(o)));
+  }
+  return exit_for(d.findings, o);
 }
 
 int run_catalog(const CommonOptions& o) {

@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   predict->add_option("--to", to, "recipient address (RCPT TO)")->required();
   predict->add_option("--ip", ips, "sending IP address (repeatable)");
   predict->add_option("--helo", helo, "HELO/EHLO name of the sending server");
+  std::vector<std::string> dkim_pass;
+  predict->add_option("--dkim-pass", dkim_pass, "the message carries a valid DKIM signature for this domain (repeatable)");
   predict->add_option("--profile", o.profile_file, "receiver profile (TOML) instead of the built-in one");
   add_common(predict, o, true);
 
@@ -60,6 +62,11 @@ int main(int argc, char** argv) {
   spf->add_option("--sender", spf_sender, "MAIL FROM address; empty or <> for the null sender")->required();
   spf->add_option("--helo", spf_helo, "HELO/EHLO name (checked for the null sender, and %{h})");
   add_common(spf, o, true);
+
+  std::string dmarc_domain;
+  auto* dmarc = app.add_subcommand("dmarc", "discover and check the DMARC policy of a domain (RFC 7489 and DMARCbis)");
+  dmarc->add_option("domain", dmarc_domain, "the domain")->required();
+  add_common(dmarc, o, true);
 
   auto* catalog = app.add_subcommand("catalog", "list the documented bounces");
   add_common(catalog, o, false);
@@ -81,9 +88,10 @@ int main(int argc, char** argv) {
   int rc = bp::cli::exit_ok;
   try {
     if (*check) rc = bp::cli::run_check(o, domains);
-    else if (*predict) rc = bp::cli::run_predict(o, from, to, ips, helo);
+    else if (*predict) rc = bp::cli::run_predict(o, from, to, ips, helo, dkim_pass);
     else if (*explain) rc = bp::cli::run_explain(o, text);
     else if (*catalog) rc = bp::cli::run_catalog(o);
+    else if (*dmarc) rc = bp::cli::run_dmarc(o, dmarc_domain);
     else if (*spf) rc = bp::cli::run_spf(o, spf_ip, spf_sender, spf_helo);
   } catch (const bp::cli::UsageError& e) {
     fmt::print(stderr, "bounceprobe: error: {}\n", e.what());

@@ -16,6 +16,9 @@ add_library(re2::re2 ALIAS PkgConfig::RE2)
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
 add_library(idn2::idn2 ALIAS PkgConfig::IDN2)
 
+pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl)
+add_library(psl::psl ALIAS PkgConfig::PSL)
+
 find_package(tomlplusplus CONFIG QUIET)
 if(NOT TARGET tomlplusplus::tomlplusplus)
   pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)

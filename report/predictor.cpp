@@ -233,6 +233,49 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
       continue;
     }
 
+    if (r == "reject_dmarc") {
+      // The From: header decides DMARC; without a message it is taken to be the envelope sender's domain.
+      if (!in.dmarc || !sa || sa->null_sender) {
+        p.not_checked.push_back(r + ": no sender domain to take as the From: domain");
+        continue;
+      }
+      const auto& d = *in.dmarc;
+      if (!d.checked) {
+        p.not_checked.push_back(fmt::format("{}: the DMARC policy could not be looked up ({})", r, d.failure));
+        continue;
+      }
+      if (!d.record) {
+        p.passed.push_back(fmt::format("{}: {} has no usable DMARC policy", r, d.domain));
+        continue;
+      }
+      const auto& rec = *d.record;
+      const bool spf_aligned = in.spf && in.spf->result == probes::spf::SpfResult::pass &&
+                               probes::dmarc::aligned(in.spf->domain, d.domain, rec.get("aspf") == "s");
+      bool dkim_aligned = false;
+      for (const auto& k : in.dkim_pass) dkim_aligned = dkim_aligned || probes::dmarc::aligned(k, d.domain, rec.get("adkim") == "s");
+      if (spf_aligned || dkim_aligned) {
+        p.passed.push_back(fmt::format("{}: DMARC pass for {} ({} aligned)", r, d.domain, spf_aligned ? "SPF" : "DKIM"));
+        continue;
+      }
+      if (!in.spf && in.dkim_pass.empty()) {
+        p.not_checked.push_back(fmt::format("{}: DMARC for {} needs --ip (SPF) or --dkim-pass", r, d.domain));
+        continue;
+      }
+      const bool enforced = d.policy == "reject" || (d.policy == "quarantine" && check.quarantine_as_reject);
+      std::string why = fmt::format("DMARC fails for {}: SPF {}{}, no aligned DKIM pass{}; policy {}={} at {}", d.domain,
+                                    in.spf ? std::string(probes::spf::to_string(in.spf->result)) : "not evaluated",
+                                    in.spf && in.spf->result == probes::spf::SpfResult::pass ? " but not aligned" : "",
+                                    in.dkim_pass.empty() ? " (no --dkim-pass)" : "", d.policy_tag, d.policy, d.found_at);
+      if (!enforced) {
+        p.passed.push_back(fmt::format("{}: {} (the profile rejects only p=reject{})", r, why,
+                                       check.quarantine_as_reject ? " and quarantine" : ""));
+        continue;
+      }
+      if (rec.get("pct") != "100") why += fmt::format("; pct={} applies it to that share of failing mail", rec.get("pct"));
+      rejects.push_back(bounce(ctx, check, check.entry, why, d.evidence));
+      continue;
+    }
+
     if (r == "check_sender_mx_access") {
       if (!sender_has_domain(in) || !in.sender_mx) continue;
       bool hit = false;

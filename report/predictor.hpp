@@ -23,6 +23,7 @@
 #include <mx.hpp>
 #include <sender.hpp>
 #include <spf/evaluate.hpp>
+#include <dmarc/dmarc.hpp>
 
 #include <optional>
 #include <string>
@@ -40,6 +41,8 @@ struct PredictInput {
   std::optional<probes::MxReport> sender_mx;     ///< absent when the sender has no domain to look up
   std::optional<probes::MxReport> recipient_mx;
   std::optional<probes::spf::SpfOutcome> spf;  ///< check_host() for the first --ip, when one was given
+  std::optional<probes::dmarc::DmarcDiscovery> dmarc;  ///< the policy of the From: domain (taken as the sender's)
+  std::vector<std::string> dkim_pass;  ///< domains the message carries a valid DKIM signature for
 };
 
 struct PredictedBounce {

@@ -20,7 +20,7 @@ namespace bp::report {
 namespace {
 const std::set<std::string> known_restrictions{
     "recipient_mail_host",          "reject_sender_syntax", "reject_non_fqdn_sender",
-    "reject_unknown_sender_domain", "check_sender_access",  "check_sender_mx_access", "reject_spf_fail",
+    "reject_unknown_sender_domain", "check_sender_access",  "check_sender_mx_access", "reject_spf_fail", "reject_dmarc",
 };
 
 const CatalogEntry* entry_ref(const toml::table& t, std::string_view key, const Catalog& cat, const std::string& where,
@@ -63,6 +63,7 @@ Profile Profile::load(std::string_view text, const std::string& origin, const Ca
     c.tempfail_entry = entry_ref(*t, "tempfail_entry", catalog, where, false);
     c.enhanced = (*t)["enhanced"].value_or(std::string{});
     c.table = (*t)["table"].value_or(std::string{});
+    c.quarantine_as_reject = (*t)["quarantine_as_reject"].value_or(false);
     if (auto rules = (*t)["rules"].as_array()) {
       for (const auto& rn : *rules) {
         const auto* rt = rn.as_table();

@@ -35,6 +35,7 @@ struct ProfileCheck {
   const CatalogEntry* tempfail_entry{nullptr};
   std::string enhanced;  ///< overrides the entry's enhanced code in predictions
   std::string table;
+  bool quarantine_as_reject{false};  ///< reject_dmarc: treat p=quarantine as reject
   std::vector<ProfileRule> rules;
 };
 

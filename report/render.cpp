@@ -162,7 +162,7 @@ json check_json(const std::vector<DomainResult>& results, const RunInfo& run, bo
                 {"checked", r.spf.checked},         {"lookups", r.spf.lookups},
                 {"void_lookups", r.spf.void_lookups}, {"authorized", r.spf.authorized},
                 {"not_flattened", r.spf.unflattened}};
-    domains.push_back({{"domain", r.domain}, {"mx", mx_json(r.mx)}, {"spf", spf}, {"findings", fs},
+    domains.push_back({{"domain", r.domain}, {"mx", mx_json(r.mx)}, {"spf", spf}, {"dmarc", dmarc_json(r.dmarc)}, {"findings", fs},
                        {"summary", tally_json(t)}, {"worst", probes::to_string(t.worst())}});
   }
   return {{"schema", schema_version}, {"command", "check"}, {"domains", domains}, {"summary", tally_json(total)},
@@ -343,6 +343,50 @@ std::string spf_text(const probes::spf::SpfQuery& q, const probes::spf::SpfOutco
                          t.outcome, t.detail.empty() ? "" : " (" + t.detail + ")");
     }
   }
+  if (run.log != nullptr) out += fmt::format("{} DNS queries in {:.0f} ms\n", run.log->entries().size(), run.elapsed_ms);
+  return out;
+}
+
+json dmarc_json(const probes::dmarc::DmarcDiscovery& d) {
+  json j = {{"checked", d.checked}, {"org_domain", d.org_domain}, {"found_at", d.found_at}, {"rule", d.rule},
+            {"policy", d.policy}, {"policy_tag", d.policy_tag}};
+  if (!d.failure.empty()) j["failure"] = d.failure;
+  if (d.record) {
+    json tags = json::object();
+    for (const auto& [k, t] : d.record->tags) tags[k] = {{"value", t.value}, {"explicit", t.explicit_}};
+    j["record"] = d.record->text;
+    j["tags"] = tags;
+    j["rua"] = d.record->rua;
+    j["ruf"] = d.record->ruf;
+  }
+  return j;
+}
+
+json dmarc_command_json(const probes::dmarc::DmarcDiscovery& d, const RunInfo& run, bool verbose) {
+  json fs = json::array();
+  for (const auto& f : d.findings) fs.push_back(finding_json(f));
+  auto j = dmarc_json(d);
+  j["schema"] = schema_version;
+  j["command"] = "dmarc";
+  j["domain"] = d.domain;
+  j["findings"] = fs;
+  j["run"] = run_json(run, verbose);
+  return j;
+}
+
+std::string dmarc_text(const probes::dmarc::DmarcDiscovery& d, const RunInfo& run, const RenderOptions& o) {
+  Paint paint{o.color};
+  std::string out = fmt::format("DMARC for {} (organizational domain {})\n", d.domain, d.org_domain);
+  if (d.record) {
+    out += fmt::format("  record:  {} at {} (found by: {})\n", d.record->text, d.found_at, d.rule);
+    out += fmt::format("  policy:  {} (from {}=)\n", d.policy, d.policy_tag);
+    out += "  tags:   ";
+    for (const auto& [k, t] : d.record->tags) {
+      if (!t.value.empty()) out += fmt::format(" {}={}{}", k, t.value, t.explicit_ ? "" : "(default)");
+    }
+    out += "\n";
+  }
+  findings_text(out, d.findings, o, paint, "  ");
   if (run.log != nullptr) out += fmt::format("{} DNS queries in {:.0f} ms\n", run.log->entries().size(), run.elapsed_ms);
   return out;
 }

@@ -19,6 +19,7 @@
 #include <query_log.hpp>
 #include <spf/evaluate.hpp>
 #include <spf/lint.hpp>
+#include <dmarc/dmarc.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,7 @@ struct DomainResult {
   std::string domain;
   probes::MxReport mx;
   probes::spf::SpfLint spf;
+  probes::dmarc::DmarcDiscovery dmarc;
   std::vector<probes::Finding> findings;
 };
 
@@ -69,6 +71,10 @@ std::string explain_text(const ExplainResult& r, const RenderOptions& o);
 nlohmann::json spf_json(const probes::spf::SpfQuery& q, const probes::spf::SpfOutcome& o, const RunInfo& run, bool verbose);
 std::string spf_text(const probes::spf::SpfQuery& q, const probes::spf::SpfOutcome& o, const RunInfo& run,
                      const RenderOptions& opt);
+
+nlohmann::json dmarc_json(const probes::dmarc::DmarcDiscovery& d);
+nlohmann::json dmarc_command_json(const probes::dmarc::DmarcDiscovery& d, const RunInfo& run, bool verbose);
+std::string dmarc_text(const probes::dmarc::DmarcDiscovery& d, const RunInfo& run, const RenderOptions& o);
 
 nlohmann::json catalog_json(const Catalog& c);
 std::string catalog_text(const Catalog& c, const RenderOptions& o);

@@ -391,6 +391,66 @@ TEST_CASE("predict: SPF fail gives 550 5.7.23, an authorized IP is accepted") {
   CHECK(ok["verdict"] == "accept");
 }
 
+TEST_CASE("check and dmarc: every DMARC finding on its fixture") {
+  struct Row {
+    const char* domain;
+    const char* code;
+  };
+  for (auto row : {Row{"example.com", "dmarc.ok"}, Row{"implicit.example.net", "dmarc.none"},
+                   Row{"dmarc-multi.example.net", "dmarc.multiple-records"}, Row{"dmarc-syntax.example.net", "dmarc.syntax"},
+                   Row{"dmarc-pnone.example.net", "dmarc.policy-none"}, Row{"dmarc-quarantine.example.net", "dmarc.pct"},
+                   Row{"dmarc-ext.example.net", "dmarc.external-report-unauthorized"},
+                   Row{"sub.example.org", "dmarc.inherited"}, Row{"a.b.example.org", "dmarc.discovery-differs"},
+                   Row{"mail.broken.example", "dmarc.lookup-failed"}}) {
+    CAPTURE(row.domain);
+    auto r = bp(std::string("check --json ") + row.domain + routable);
+    REQUIRE(r.j.is_object());
+    CHECK(codes(r.j["domains"][0]).count(row.code) == 1);
+  }
+  auto ok = bp(std::string("check --json dmarc-extok.example.net") + routable);
+  CHECK(codes(ok.j["domains"][0]).count("dmarc.external-report-unauthorized") == 0);
+  auto broken = bp("check --json mail.broken.example");
+  CHECK(codes(broken.j["domains"][0]).count("dmarc.none") == 0);  // SERVFAIL is never "no record"
+
+  auto sub = bp("dmarc --json sub.example.org");
+  CHECK(sub.j["schema"] == "bounceprobe/1");
+  CHECK(sub.j["found_at"] == "_dmarc.example.org");
+  CHECK(sub.j["rule"] == "rfc7489-organizational-domain");
+  CHECK(sub.j["policy"] == "quarantine");
+  CHECK(sub.j["policy_tag"] == "sp");
+  CHECK(sub.j["tags"]["p"]["explicit"] == true);
+  CHECK(sub.j["tags"]["adkim"]["value"] == "r");
+  CHECK(sub.j["tags"]["adkim"]["explicit"] == false);
+  auto own = bp("dmarc --json dmarc-reject.example.net");
+  CHECK(own.j["rule"] == "domain");
+  CHECK(own.j["tags"]["adkim"]["value"] == "s");
+  CHECK(own.j["tags"]["adkim"]["explicit"] == true);
+}
+
+TEST_CASE("predict: DMARC rejection, and the aligned passes that avoid it") {
+  auto j = predict("alice@dmarc-reject.example.net", "bob@example.org' --ip '203.0.113.77", 1);
+  CHECK(j["verdict"] == "bounce");
+  REQUIRE(j["bounces"].size() == 1);  // SPF softfail is accepted; DMARC then rejects
+  CHECK(j["bounces"][0]["catalog_id"] == "dmarc-reject-g15");
+  CHECK(j["bounces"][0]["code"] == 550);
+  CHECK(j["bounces"][0]["enhanced"] == "5.7.1");
+  CHECK(j["bounces"][0]["stage"] == "data");
+  CHECK(j["bounces"][0]["text"] == "Email rejected per DMARC policy for dmarc-reject.example.net (G15)");
+  CHECK(predict("alice@dmarc-reject.example.net", "bob@example.org' --ip '198.51.100.5", 0)["verdict"] == "accept");
+  CHECK(predict("alice@dmarc-reject.example.net",
+                "bob@example.org' --ip '203.0.113.77' --dkim-pass 'dmarc-reject.example.net", 0)["verdict"] == "accept");
+  // adkim=s: a signature by the organizational domain's parent is not aligned.
+  CHECK(predict("alice@dmarc-reject.example.net", "bob@example.org' --ip '203.0.113.77' --dkim-pass 'example.net", 1)["verdict"] ==
+        "bounce");
+  // p=quarantine is not a rejection in the default profile.
+  CHECK(predict("alice@dmarc-quarantine.example.net", "bob@example.org' --ip '203.0.113.77", 0)["verdict"] == "accept");
+  // SPF fail and DMARC: the RCPT-time SPF rejection comes first, DMARC's next.
+  auto both = predict("alice@spf-fail.example.net", "bob@example.org' --ip '203.0.113.77", 1);
+  REQUIRE(both["bounces"].size() == 2);
+  CHECK(both["bounces"][0]["catalog_id"] == "spf-fail-5723");
+  CHECK(both["bounces"][1]["catalog_id"] == "dmarc-reject-g15");
+}
+
 TEST_CASE("explain reads a whole bounce from standard input") {
   auto r = bp("explain --json -",
               "<bob@example.org>: host mx1.emailsrvr.com[192.0.2.10] said: 554 5.7.1\n"
