@@ -378,6 +378,31 @@ TEST_CASE("spf: pass, fail with the deciding term, and temperror on SERVFAIL") {
   CHECK(bad.rc == 2);
 }
 
+TEST_CASE("spf: hostile policies end in permerror with the reason, quickly") {
+  struct Row {
+    const char* sender;
+    const char* why;
+  };
+  for (auto row : {Row{"a@loop1.example.net", "more than 10 DNS-querying terms"},
+                   Row{"a@deep1.example.net", "more than 10 DNS-querying terms"},
+                   Row{"a@spf-garbage.example.net", "0x80"}}) {
+    CAPTURE(row.sender);
+    auto r = bp(std::string("spf --json --ip 192.0.2.99 --sender ") + row.sender);
+    REQUIRE(r.j.is_object());
+    CHECK(r.j["result"] == "permerror");
+    CHECK(r.j["reason"].get<std::string>().find(row.why) != std::string::npos);
+    CHECK(r.seconds < 3.0);
+  }
+  auto huge = bp("spf --json --ip 198.51.100.1 --sender a@spf-huge.example.net");
+  REQUIRE(huge.j.is_object());
+  CHECK(huge.j["result"] == "fail");  // 10 kB of ip4 terms, fetched over TCP, none matching
+  auto lint = bp(std::string("check --json loop1.example.net deep1.example.net spf-huge.example.net") + routable);
+  REQUIRE(lint.j.is_object());
+  CHECK(codes(lint.j["domains"][1]).count("spf.too-many-lookups") == 1);
+  CHECK(codes(lint.j["domains"][2]).count("spf.record-too-long") == 1);
+  CHECK(lint.seconds < 5.0);
+}
+
 TEST_CASE("predict: SPF fail gives 550 5.7.23, an authorized IP is accepted") {
   auto j = predict("alice@spf-fail.example.net", "bob@example.org' --ip '203.0.113.77", 1);
   CHECK(j["verdict"] == "bounce");
