@@ -93,6 +93,32 @@ void require_reachable_resolver(const resolver::Resolver& r) {
                              first.outcome, first.detail));
 }
 
+/// One command's DNS work: the event loop, the resolver with its reachability
+/// probe, the timing, and the exit-3 check once the work is done.
+class DnsRun {
+ public:
+  explicit DnsRun(const CommonOptions& o) : r_(ctx_.get_executor(), resolver_options(o)) { start_reachability_probe(r_); }
+
+  resolver::Resolver& resolver() { return r_; }
+
+  /// Runs `op` to completion; throws RunError when the resolver never answered.
+  template <typename T>
+  T run(asio::awaitable<T> op) {
+    const auto start = std::chrono::steady_clock::now();
+    T value = run_loop(ctx_, std::move(op));
+    ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    require_reachable_resolver(r_);
+    return value;
+  }
+
+  report::RunInfo info() const { return {r_.servers(), &r_.log(), ms_}; }
+
+ private:
+  asio::io_context ctx_;
+  resolver::Resolver r_;
+  double ms_{0};
+};
+
 const report::Catalog& catalog_for(const CommonOptions& o, std::optional<report::Catalog>& holder) {
   if (o.catalog_file.empty()) return report::Catalog::builtin();
   holder = report::Catalog::load_file(o.catalog_file);
@@ -158,15 +184,9 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domain
   std::vector<std::string> domains;
   for (const auto& d : raw_domains) domains.push_back(check_domain_arg(d));
   auto policy = address_policy(o);
-  auto ropts = resolver_options(o);
-  asio::io_context ctx;
-  resolver::Resolver r(ctx.get_executor(), ropts);
-  start_reachability_probe(r);
-  const auto start = std::chrono::steady_clock::now();
-  auto results = run_loop(ctx, check_all(r, domains, policy));
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  require_reachable_resolver(r);
-  report::RunInfo run{r.servers(), &r.log(), ms};
+  DnsRun dns(o);
+  auto results = dns.run(check_all(dns.resolver(), domains, policy));
+  const auto run = dns.info();
   if (o.format == "json") {
     emit_json(report::check_json(results, run, o.verbose));
   } else {
@@ -237,11 +257,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
     sender_domain = sa->ascii_domain;
   }
   auto policy = address_policy(o);
-  auto ropts = resolver_options(o);
-  asio::io_context ctx;
-  resolver::Resolver r(ctx.get_executor(), ropts);
-  start_reachability_probe(r);
-  const auto start = std::chrono::steady_clock::now();
+  DnsRun dns(o);
   std::optional<probes::spf::SpfQuery> spf_query;
   if (const auto& sa = in.sender_check.address; !ips.empty() && sa) {
     // SPF checks MAIL FROM's domain, or the HELO name for the null sender (RFC 7208 section 2.4).
@@ -249,9 +265,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
       spf_query = probes::spf::SpfQuery{ips.front(), sa->null_sender ? "" : sa->local + "@" + sender_domain, helo, "unknown"};
     }
   }
-  auto g = run_loop(ctx, gather(r, sender_domain, in.recipient_check.fqdn ? ra->ascii_domain : "", spf_query, policy));
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  require_reachable_resolver(r);
+  auto g = dns.run(gather(dns.resolver(), sender_domain, in.recipient_check.fqdn ? ra->ascii_domain : "", spf_query, policy));
   in.sender_mx = std::move(g.sender_mx);
   in.recipient_mx = std::move(g.recipient_mx);
   in.spf = std::move(g.spf);
@@ -266,7 +280,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   if (in.recipient_mx) findings.insert(findings.end(), in.recipient_mx->findings.begin(), in.recipient_mx->findings.end());
 
   auto prediction = report::predict(profile, in);
-  report::RunInfo run{r.servers(), &r.log(), ms};
+  const auto run = dns.info();
   if (o.format == "json") {
     emit_json(report::predict_json(in, prediction, findings, profile.name, run, o.verbose));
   } else {
@@ -305,15 +319,9 @@ int run_spf(const CommonOptions& o, const std::string& ip, const std::string& se
   if (!probes::classify(ip)) throw UsageError(fmt::format("--ip '{}' is not an IP address", ip));
   probes::spf::SpfQuery q{ip, sender, helo, "unknown"};
   if ((sender.empty() || sender == "<>") && helo.empty()) throw UsageError("the null sender needs --helo (its domain is checked)");
-  auto ropts = resolver_options(o);
-  asio::io_context ctx;
-  resolver::Resolver r(ctx.get_executor(), ropts);
-  start_reachability_probe(r);
-  const auto start = std::chrono::steady_clock::now();
-  auto outcome = run_loop(ctx, probes::spf::check_host(r, q));
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  require_reachable_resolver(r);
-  report::RunInfo run{r.servers(), &r.log(), ms};
+  DnsRun dns(o);
+  auto outcome = dns.run(probes::spf::check_host(dns.resolver(), q));
+  const auto run = dns.info();
   if (o.format == "json") {
     emit_json(report::spf_json(q, outcome, run, o.verbose));
   } else {
@@ -324,15 +332,9 @@ int run_spf(const CommonOptions& o, const std::string& ip, const std::string& se
 
 int run_dmarc(const CommonOptions& o, const std::string& raw_domain) {
   const auto domain = check_domain_arg(raw_domain);
-  auto ropts = resolver_options(o);
-  asio::io_context ctx;
-  resolver::Resolver r(ctx.get_executor(), ropts);
-  start_reachability_probe(r);
-  const auto start = std::chrono::steady_clock::now();
-  auto d = run_loop(ctx, probes::dmarc::discover_dmarc(r, domain, true));
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  require_reachable_resolver(r);
-  report::RunInfo run{r.servers(), &r.log(), ms};
+  DnsRun dns(o);
+  auto d = dns.run(probes::dmarc::discover_dmarc(dns.resolver(), domain, true));
+  const auto run = dns.info();
   if (o.format == "json") {
     emit_json(report::dmarc_command_json(d, run, o.verbose));
   } else {

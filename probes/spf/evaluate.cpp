@@ -197,21 +197,24 @@ asio::awaitable<std::string> validated_name(State& st, std::string domain) {
   co_return any.empty() ? std::string("unknown") : any;
 }
 
-asio::awaitable<Match> match_addresses(State& st, std::string target, int cidr4, int cidr6, bool count_void,
-                                       std::string* detail) {
-  auto l = co_await st.r.lookup(target, st.ip.v6 ? RrType::aaaa : RrType::a);
-  if (!l.ok()) {
-    if (is_error(l)) {
-      *detail = fmt::format("{} lookup of {} failed: {}", st.ip.v6 ? "AAAA" : "A", target, l.error().detail);
-      co_return Match::temperror;
-    }
-    if (count_void && ++st.voids > max_void) {
-      *detail = fmt::format("more than {} void lookups ({} has no address)", max_void, target);
-      co_return Match::permerror;
-    }
-    *detail = fmt::format("{} has no {} record", target, st.ip.v6 ? "AAAA" : "A");
-    co_return Match::no;
+/// A lookup for a, mx or exists that gave no records: temperror for a DNS failure, otherwise a
+/// void lookup (NXDOMAIN/NODATA) that is permerror past the limit of 2 (section 4.6.4).
+Match failed_lookup(State& st, const Lookup& l, const std::string& target, RrType type, std::string* detail) {
+  if (is_error(l)) {
+    *detail = fmt::format("{} lookup of {} failed: {}", resolver::to_string(type), target, l.error().detail);
+    return Match::temperror;
   }
+  if (++st.voids > max_void) {
+    *detail = fmt::format("more than {} void lookups ({} has no {} record)", max_void, target, resolver::to_string(type));
+    return Match::permerror;
+  }
+  *detail = fmt::format("{} has no {} record (a void lookup)", target, resolver::to_string(type));
+  return Match::no;
+}
+
+asio::awaitable<Match> match_addresses(State& st, std::string target, int cidr4, int cidr6, std::string* detail) {
+  auto l = co_await st.r.lookup(target, st.ip.v6 ? RrType::aaaa : RrType::a);
+  if (!l.ok()) co_return failed_lookup(st, l, target, st.ip.v6 ? RrType::aaaa : RrType::a, detail);
   for (const auto& rec : l->records) {
     Address a;
     if (parse_address(rec.address, &a) && in_prefix(st.ip, a, st.ip.v6 ? cidr6 : cidr4)) {
@@ -273,38 +276,16 @@ asio::awaitable<Match> match_term(State& st, const Term& t, const MacroContext& 
       *detail = fmt::format("{} {} {}", address_text(st.ip), m ? "is in" : "is not in", t.text.substr(t.text.find(':') + 1));
       co_return m ? Match::yes : Match::no;
     }
-    case Mechanism::a: co_return co_await match_addresses(st, target, t.cidr4, t.cidr6, true, detail);
+    case Mechanism::a: co_return co_await match_addresses(st, target, t.cidr4, t.cidr6, detail);
     case Mechanism::exists: {
       auto l = co_await st.r.lookup(target, RrType::a);
-      if (is_error(l)) {
-        *detail = fmt::format("A lookup of {} failed: {}", target, l.error().detail);
-        co_return Match::temperror;
-      }
-      if (!l.ok()) {
-        if (++st.voids > max_void) {
-          *detail = fmt::format("more than {} void lookups ({} does not exist)", max_void, target);
-          co_return Match::permerror;
-        }
-        *detail = fmt::format("{} does not exist", target);
-        co_return Match::no;
-      }
+      if (!l.ok()) co_return failed_lookup(st, l, target, RrType::a, detail);
       *detail = fmt::format("{} exists", target);
       co_return Match::yes;
     }
     case Mechanism::mx: {
       auto l = co_await st.r.lookup(target, RrType::mx);
-      if (is_error(l)) {
-        *detail = fmt::format("MX lookup of {} failed: {}", target, l.error().detail);
-        co_return Match::temperror;
-      }
-      if (!l.ok()) {
-        if (++st.voids > max_void) {
-          *detail = fmt::format("more than {} void lookups ({} has no MX)", max_void, target);
-          co_return Match::permerror;
-        }
-        *detail = fmt::format("{} has no MX records", target);
-        co_return Match::no;
-      }
+      if (!l.ok()) co_return failed_lookup(st, l, target, RrType::mx, detail);
       if (l->records.size() > max_mx_names) {
         *detail = fmt::format("{} has {} MX records; the limit is {} (section 4.6.4)", target, l->records.size(), max_mx_names);
         co_return Match::permerror;
