@@ -16,6 +16,7 @@
 #include <spf/evaluate.hpp>
 #include <spf/lint.hpp>
 #include <dmarc/dmarc.hpp>
+#include <dnsbl/dnsbl.hpp>
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -97,9 +98,18 @@ void require_reachable_resolver(const resolver::Resolver& r) {
 /// probe, the timing, and the exit-3 check once the work is done.
 class DnsRun {
  public:
-  explicit DnsRun(const CommonOptions& o) : r_(ctx_.get_executor(), resolver_options(o)) { start_reachability_probe(r_); }
+  explicit DnsRun(const CommonOptions& o) : r_(ctx_.get_executor(), resolver_options(o)) {
+    start_reachability_probe(r_);
+    if (!o.dnsbl_resolvers.empty()) {
+      CommonOptions bl = o;
+      bl.resolvers = o.dnsbl_resolvers;
+      dnsbl_.emplace(ctx_.get_executor(), resolver_options(bl));
+    }
+  }
 
   resolver::Resolver& resolver() { return r_; }
+  /// The resolver for blocklist queries: --dnsbl-resolver, else the main one.
+  resolver::Resolver& dnsbl_resolver() { return dnsbl_ ? *dnsbl_ : r_; }
 
   /// Runs `op` to completion; throws RunError when the resolver never answered.
   template <typename T>
@@ -111,11 +121,16 @@ class DnsRun {
     return value;
   }
 
-  report::RunInfo info() const { return {r_.servers(), &r_.log(), ms_}; }
+  /// \return what the report says about the run; `blocklists` reports the blocklist resolver.
+  report::RunInfo info(bool blocklists = false) const {
+    const auto& r = blocklists && dnsbl_ ? *dnsbl_ : r_;
+    return {r.servers(), &r.log(), ms_};
+  }
 
  private:
   asio::io_context ctx_;
   resolver::Resolver r_;
+  std::optional<resolver::Resolver> dnsbl_;
   double ms_{0};
 };
 
@@ -180,6 +195,18 @@ void emit_json(const nlohmann::json& j) { emit(j.dump(2, ' ', false, nlohmann::j
 
 }  // namespace
 
+std::vector<probes::dnsbl::DnsList> dnsbl_lists(const CommonOptions& o) {
+  auto lists = probes::dnsbl::builtin_lists();
+  for (const auto& z : o.zones) {
+    try {
+      lists.push_back(probes::dnsbl::custom_zone(z));
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
+  }
+  return lists;
+}
+
 int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domains) {
   std::vector<std::string> domains;
   for (const auto& d : raw_domains) domains.push_back(check_domain_arg(d));
@@ -204,7 +231,14 @@ struct PredictGather {
   std::optional<probes::MxReport> recipient_mx;
   std::optional<probes::spf::SpfOutcome> spf;
   std::optional<probes::dmarc::DmarcDiscovery> dmarc;
+  std::optional<probes::dnsbl::DnsblReport> dnsbl;
 };
+
+asio::awaitable<std::optional<probes::dnsbl::DnsblReport>> maybe_dnsbl(resolver::Resolver& r, std::vector<std::string> ips,
+                                                                      std::vector<probes::dnsbl::DnsList> lists) {
+  if (ips.empty()) co_return std::nullopt;
+  co_return co_await probes::dnsbl::check_dnsbl(r, std::move(ips), std::move(lists));
+}
 
 asio::awaitable<std::optional<probes::dmarc::DmarcDiscovery>> maybe_dmarc(resolver::Resolver& r, std::string domain) {
   if (domain.empty()) co_return std::nullopt;
@@ -222,12 +256,15 @@ asio::awaitable<std::optional<probes::spf::SpfOutcome>> maybe_spf(resolver::Reso
 }
 
 /// The sender's MX, the recipient's MX and SPF for --ip are independent: all three run at once.
-asio::awaitable<PredictGather> gather(resolver::Resolver& r, std::string sender_domain, std::string recipient_domain,
-                                      std::optional<probes::spf::SpfQuery> spf, AddressPolicy policy) {
+asio::awaitable<PredictGather> gather(resolver::Resolver& r, resolver::Resolver& blr, std::string sender_domain,
+                                      std::string recipient_domain, std::optional<probes::spf::SpfQuery> spf,
+                                      std::vector<std::string> ips, std::vector<probes::dnsbl::DnsList> lists,
+                                      AddressPolicy policy) {
   using namespace asio::experimental::awaitable_operators;
-  auto [s, rc, f, d] = co_await (maybe_mx(r, sender_domain, policy) && maybe_mx(r, recipient_domain, policy) &&
-                                 maybe_spf(r, std::move(spf)) && maybe_dmarc(r, sender_domain));
-  co_return PredictGather{std::move(s), std::move(rc), std::move(f), std::move(d)};
+  auto [s, rc, f, d, b] = co_await (maybe_mx(r, sender_domain, policy) && maybe_mx(r, recipient_domain, policy) &&
+                                    maybe_spf(r, std::move(spf)) && maybe_dmarc(r, sender_domain) &&
+                                    maybe_dnsbl(blr, std::move(ips), std::move(lists)));
+  co_return PredictGather{std::move(s), std::move(rc), std::move(f), std::move(d), std::move(b)};
 }
 
 }  // namespace
@@ -265,12 +302,14 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
       spf_query = probes::spf::SpfQuery{ips.front(), sa->null_sender ? "" : sa->local + "@" + sender_domain, helo, "unknown"};
     }
   }
-  auto g = dns.run(gather(dns.resolver(), sender_domain, in.recipient_check.fqdn ? ra->ascii_domain : "", spf_query, policy));
+  auto g = dns.run(gather(dns.resolver(), dns.dnsbl_resolver(), sender_domain, in.recipient_check.fqdn ? ra->ascii_domain : "",
+                          spf_query, ips, dnsbl_lists(o), policy));
   in.sender_mx = std::move(g.sender_mx);
   in.recipient_mx = std::move(g.recipient_mx);
   in.spf = std::move(g.spf);
   in.dmarc = std::move(g.dmarc);
   in.dkim_pass = dkim_pass;
+  in.dnsbl = std::move(g.dnsbl);
 
   std::vector<Finding> findings = in.sender_check.findings;
   findings.insert(findings.end(), in.recipient_check.findings.begin(), in.recipient_check.findings.end());
@@ -341,6 +380,27 @@ int run_dmarc(const CommonOptions& o, const std::string& raw_domain) {
     emit(report::dmarc_text(d, run, render_options(o)));
   }
   return exit_for(d.findings, o);
+}
+
+int run_dnsbl(const CommonOptions& o, const std::vector<std::string>& raw) {
+  std::vector<std::string> targets;
+  for (const auto& t : raw) {
+    if (probes::classify(t)) {
+      targets.push_back(t);
+    } else {
+      targets.push_back(check_domain_arg(t));
+    }
+  }
+  auto lists = dnsbl_lists(o);
+  DnsRun dns(o);
+  auto rep = dns.run(probes::dnsbl::check_dnsbl(dns.dnsbl_resolver(), targets, lists));
+  const auto run = dns.info(true);
+  if (o.format == "json") {
+    emit_json(report::dnsbl_json(rep, run, o.verbose));
+  } else {
+    emit(report::dnsbl_text(rep, run, render_options(o)));
+  }
+  return exit_for(rep.findings, o);
 }
 
 int run_catalog(const CommonOptions& o) {

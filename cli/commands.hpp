@@ -39,12 +39,15 @@ struct CommonOptions {
   std::vector<std::string> routable;
   std::string catalog_file;
   std::string profile_file;
+  std::vector<std::string> dnsbl_resolvers;  ///< resolvers for blocklist queries (Spamhaus refuses public ones)
+  std::vector<std::string> zones;            ///< extra blocklist zones, "zone" or "zone:domain"
 };
 
 int run_check(const CommonOptions& o, const std::vector<std::string>& domains);
 int run_predict(const CommonOptions& o, const std::string& from, const std::string& to,
                 const std::vector<std::string>& ips, const std::string& helo, const std::vector<std::string>& dkim_pass);
 int run_dmarc(const CommonOptions& o, const std::string& domain);
+int run_dnsbl(const CommonOptions& o, const std::vector<std::string>& targets);
 int run_explain(const CommonOptions& o, const std::vector<std::string>& text);
 int run_catalog(const CommonOptions& o);
 int run_spf(const CommonOptions& o, const std::string& ip, const std::string& sender, const std::string& helo);

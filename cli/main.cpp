@@ -12,10 +12,15 @@ namespace {
 
 void add_common(CLI::App* cmd, bp::cli::CommonOptions& o, bool dns) {
   if (dns) {
-    cmd->add_option("--resolver", o.resolvers, "DNS resolver IP[:PORT] or [IPv6]:PORT (repeatable); default /etc/resolv.conf");
+    cmd->add_option("--resolver", o.resolvers, "DNS resolver IP[:PORT] or [IPv6]:PORT (repeatable); default /etc/resolv.conf")
+        ->allow_extra_args(false);
     cmd->add_option("--timeout", o.timeout_ms, "milliseconds to wait for each DNS reply")->check(CLI::Range(50, 60000));
     cmd->add_option("--tries", o.tries, "attempts per query on timeout")->check(CLI::Range(1, 10));
-    cmd->add_option("--routable", o.routable, "treat addresses in this CIDR as routable (labs; repeatable)");
+    cmd->add_option("--routable", o.routable, "treat addresses in this CIDR as routable (labs; repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--dnsbl-resolver", o.dnsbl_resolvers,
+                    "resolver for blocklist queries, IP[:PORT] (repeatable); default: the main resolver")
+        ->allow_extra_args(false);
     cmd->add_option("--fail-on", o.fail_on, "lowest severity that makes the exit code 1")
         ->check(CLI::IsMember({"ok", "info", "warning", "error"}));
   }
@@ -44,11 +49,15 @@ int main(int argc, char** argv) {
   auto* predict = app.add_subcommand("predict", "predict the bounce mail from --from to --to would get");
   predict->add_option("--from", from, "envelope sender (MAIL FROM); <> for the null sender")->required();
   predict->add_option("--to", to, "recipient address (RCPT TO)")->required();
-  predict->add_option("--ip", ips, "sending IP address (repeatable)");
+  predict->add_option("--ip", ips, "sending IP address (repeatable)")
+        ->allow_extra_args(false);
   predict->add_option("--helo", helo, "HELO/EHLO name of the sending server");
   std::vector<std::string> dkim_pass;
-  predict->add_option("--dkim-pass", dkim_pass, "the message carries a valid DKIM signature for this domain (repeatable)");
+  predict->add_option("--dkim-pass", dkim_pass, "the message carries a valid DKIM signature for this domain (repeatable)")
+        ->allow_extra_args(false);
   predict->add_option("--profile", o.profile_file, "receiver profile (TOML) instead of the built-in one");
+  predict->add_option("--zone", o.zones, "also query this blocklist zone (ZONE or ZONE:domain; repeatable)")
+        ->allow_extra_args(false);
   add_common(predict, o, true);
 
   std::vector<std::string> text;
@@ -58,7 +67,8 @@ int main(int argc, char** argv) {
 
   std::string spf_ip, spf_sender, spf_helo;
   auto* spf = app.add_subcommand("spf", "evaluate SPF (RFC 7208 check_host) for a sending IP and sender");
-  spf->add_option("--ip", spf_ip, "the sending IP address")->required();
+  spf->add_option("--ip", spf_ip, "the sending IP address")->required()
+        ->allow_extra_args(false);
   spf->add_option("--sender", spf_sender, "MAIL FROM address; empty or <> for the null sender")->required();
   spf->add_option("--helo", spf_helo, "HELO/EHLO name (checked for the null sender, and %{h})");
   add_common(spf, o, true);
@@ -67,6 +77,13 @@ int main(int argc, char** argv) {
   auto* dmarc = app.add_subcommand("dmarc", "discover and check the DMARC policy of a domain (RFC 7489 and DMARCbis)");
   dmarc->add_option("domain", dmarc_domain, "the domain")->required();
   add_common(dmarc, o, true);
+
+  std::vector<std::string> dnsbl_targets;
+  auto* dnsbl = app.add_subcommand("dnsbl", "look IPs and domains up on DNS blocklists, with each list's code meanings");
+  dnsbl->add_option("target", dnsbl_targets, "IP addresses and domains")->required();
+  dnsbl->add_option("--zone", o.zones, "also query this zone (ZONE or ZONE:domain; repeatable)")
+        ->allow_extra_args(false);
+  add_common(dnsbl, o, true);
 
   auto* catalog = app.add_subcommand("catalog", "list the documented bounces");
   add_common(catalog, o, false);
@@ -91,6 +108,7 @@ int main(int argc, char** argv) {
     else if (*predict) rc = bp::cli::run_predict(o, from, to, ips, helo, dkim_pass);
     else if (*explain) rc = bp::cli::run_explain(o, text);
     else if (*catalog) rc = bp::cli::run_catalog(o);
+    else if (*dnsbl) rc = bp::cli::run_dnsbl(o, dnsbl_targets);
     else if (*dmarc) rc = bp::cli::run_dmarc(o, dmarc_domain);
     else if (*spf) rc = bp::cli::run_spf(o, spf_ip, spf_sender, spf_helo);
   } catch (const bp::cli::UsageError& e) {

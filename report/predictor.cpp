@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include <set>
+
 namespace bp::report {
 
 namespace {
@@ -230,6 +232,48 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
           p.passed.push_back(fmt::format("{}: SPF {} for {} (the profile rejects only fail)", r,
                                          probes::spf::to_string(spf.result), in.ips.front()));
       }
+      continue;
+    }
+
+    if (r == "reject_rbl_client") {
+      if (!in.dnsbl) {
+        p.not_checked.push_back(r + ": no --ip given, so no blocklist was queried");
+        continue;
+      }
+      std::set<std::string> skipped;
+      for (const auto& res : in.dnsbl->results) {
+        if (res.verdict.state == probes::dnsbl::State::not_checked && skipped.insert(res.list_id).second) {
+          p.not_checked.push_back(fmt::format("{}: {} not checked ({})", r, res.list_name, res.verdict.reason));
+        }
+      }
+      bool hit = false;
+      for (const auto& ip : in.ips) {
+        for (const auto& rule : check.rules) {
+          for (const auto& res : in.dnsbl->results) {
+            if (res.target != ip || res.list_id != rule.list || res.verdict.state != probes::dnsbl::State::listed) continue;
+            if (!rule.sublist.empty() && rule.sublist != res.verdict.sublist) continue;
+            const std::string first_code = res.verdict.code.substr(0, res.verdict.code.find(','));
+            if (!rule.code.empty()) {
+              auto prefix = probes::Cidr::parse(rule.code);
+              auto answer = probes::Cidr::parse(first_code);
+              if (!answer || !prefix->contains(answer->bytes, answer->v6)) continue;
+            }
+            std::vector<probes::Evidence> ev{{res.query + " A", res.verdict.code}};
+            if (!res.txt.empty()) ev.push_back({res.query + " TXT", res.txt});
+            const std::string code = res.list_id == "provider-aggregate" ? first_code : "127.5.0.2";
+            auto b = bounce(ctx, check, rule.entry,
+                            fmt::format("{} is listed on {} ({}{}); remove it: {}", ip, res.list_name, res.verdict.code,
+                                        res.verdict.sublist.empty() ? "" : " " + res.verdict.sublist, res.removal),
+                            ev, {{"ip", ip}, {"list_code", code}});
+            rejects.push_back(std::move(b));
+            hit = true;
+            break;
+          }
+          if (hit) break;
+        }
+        if (hit) break;
+      }
+      if (!hit) p.passed.push_back(fmt::format("{}: {} on no list the profile rejects", r, in.ips.empty() ? "-" : in.ips.front()));
       continue;
     }
 

@@ -24,6 +24,7 @@
 #include <sender.hpp>
 #include <spf/evaluate.hpp>
 #include <dmarc/dmarc.hpp>
+#include <dnsbl/dnsbl.hpp>
 
 #include <optional>
 #include <string>
@@ -43,6 +44,7 @@ struct PredictInput {
   std::optional<probes::spf::SpfOutcome> spf;  ///< check_host() for the first --ip, when one was given
   std::optional<probes::dmarc::DmarcDiscovery> dmarc;  ///< the policy of the From: domain (taken as the sender's)
   std::vector<std::string> dkim_pass;  ///< domains the message carries a valid DKIM signature for
+  std::optional<probes::dnsbl::DnsblReport> dnsbl;  ///< blocklist results for the --ip addresses
 };
 
 struct PredictedBounce {

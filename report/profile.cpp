@@ -20,7 +20,7 @@ namespace bp::report {
 namespace {
 const std::set<std::string> known_restrictions{
     "recipient_mail_host",          "reject_sender_syntax", "reject_non_fqdn_sender",
-    "reject_unknown_sender_domain", "check_sender_access",  "check_sender_mx_access", "reject_spf_fail", "reject_dmarc",
+    "reject_unknown_sender_domain", "check_sender_access",  "check_sender_mx_access", "reject_spf_fail", "reject_dmarc", "reject_rbl_client",
 };
 
 const CatalogEntry* entry_ref(const toml::table& t, std::string_view key, const Catalog& cat, const std::string& where,
@@ -57,7 +57,8 @@ Profile Profile::load(std::string_view text, const std::string& origin, const Ca
     c.restriction = (*t)["restriction"].value_or(std::string{});
     const std::string where = fmt::format("{}: check {} ({})", origin, n, c.restriction);
     if (!known_restrictions.count(c.restriction)) throw std::runtime_error(where + ": unknown restriction");
-    const bool has_rules = c.restriction == "check_sender_access" || c.restriction == "check_sender_mx_access";
+    const bool has_rules = c.restriction == "check_sender_access" || c.restriction == "check_sender_mx_access" ||
+                           c.restriction == "reject_rbl_client";
     c.entry = entry_ref(*t, "entry", catalog, where, !has_rules);
     c.nullmx_entry = entry_ref(*t, "nullmx_entry", catalog, where, false);
     c.tempfail_entry = entry_ref(*t, "tempfail_entry", catalog, where, false);
@@ -72,7 +73,15 @@ Profile Profile::load(std::string_view text, const std::string& origin, const Ca
         r.entry = entry_ref(*rt, "entry", catalog, where, true);
         r.pattern = (*rt)["pattern"].value_or(std::string{});
         r.prefix = (*rt)["prefix"].value_or(std::string{});
-        if (c.restriction == "check_sender_access") {
+        r.list = (*rt)["list"].value_or(std::string{});
+        r.code = (*rt)["code"].value_or(std::string{});
+        r.sublist = (*rt)["sublist"].value_or(std::string{});
+        if (c.restriction == "reject_rbl_client") {
+          if (r.list.empty()) throw std::runtime_error(where + ": an rbl rule needs 'list'");
+          if (!r.code.empty() && !probes::Cidr::parse(r.code)) {
+            throw std::runtime_error(fmt::format("{}: '{}' is not an address prefix", where, r.code));
+          }
+        } else if (c.restriction == "check_sender_access") {
           RE2::Options o;
           o.set_case_sensitive(false);  // Postfix regexp tables ignore case unless /i is turned off
           o.set_log_errors(false);

@@ -24,6 +24,9 @@ namespace bp::report {
 struct ProfileRule {
   std::string pattern;  ///< regexp tables
   std::string prefix;   ///< cidr tables
+  std::string list;     ///< reject_rbl_client: the list id
+  std::string code;     ///< reject_rbl_client: answer prefix ("" = any)
+  std::string sublist;  ///< reject_rbl_client: sublist ("" = any)
   const CatalogEntry* entry{nullptr};
   std::shared_ptr<const re2::RE2> regex;
 };

@@ -391,6 +391,28 @@ std::string dmarc_text(const probes::dmarc::DmarcDiscovery& d, const RunInfo& ru
   return out;
 }
 
+json dnsbl_json(const probes::dnsbl::DnsblReport& r, const RunInfo& run, bool verbose) {
+  json results = json::array();
+  for (const auto& x : r.results) {
+    json j = {{"target", x.target}, {"list", x.list_id}, {"name", x.list_name}, {"zone", x.zone}, {"query", x.query},
+              {"state", probes::dnsbl::to_string(x.verdict.state)}, {"code", x.verdict.code},
+              {"sublist", x.verdict.sublist}, {"meaning", x.verdict.meaning}, {"reason", x.verdict.reason},
+              {"txt", x.txt}, {"removal", x.removal}};
+    results.push_back(j);
+  }
+  json fs = json::array();
+  for (const auto& f : r.findings) fs.push_back(finding_json(f));
+  return {{"schema", schema_version}, {"command", "dnsbl"}, {"results", results}, {"findings", fs}, {"run", run_json(run, verbose)}};
+}
+
+std::string dnsbl_text(const probes::dnsbl::DnsblReport& r, const RunInfo& run, const RenderOptions& o) {
+  Paint paint{o.color};
+  std::string out;
+  findings_text(out, r.findings, o, paint, "");
+  if (run.log != nullptr) out += fmt::format("{} DNS queries in {:.0f} ms\n", run.log->entries().size(), run.elapsed_ms);
+  return out;
+}
+
 json catalog_json(const Catalog& c) {
   json entries = json::array();
   for (const auto& e : c.entries()) {

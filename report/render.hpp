@@ -20,6 +20,7 @@
 #include <spf/evaluate.hpp>
 #include <spf/lint.hpp>
 #include <dmarc/dmarc.hpp>
+#include <dnsbl/dnsbl.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -75,6 +76,9 @@ std::string spf_text(const probes::spf::SpfQuery& q, const probes::spf::SpfOutco
 nlohmann::json dmarc_json(const probes::dmarc::DmarcDiscovery& d);
 nlohmann::json dmarc_command_json(const probes::dmarc::DmarcDiscovery& d, const RunInfo& run, bool verbose);
 std::string dmarc_text(const probes::dmarc::DmarcDiscovery& d, const RunInfo& run, const RenderOptions& o);
+
+nlohmann::json dnsbl_json(const probes::dnsbl::DnsblReport& r, const RunInfo& run, bool verbose);
+std::string dnsbl_text(const probes::dnsbl::DnsblReport& r, const RunInfo& run, const RenderOptions& o);
 
 nlohmann::json catalog_json(const Catalog& c);
 std::string catalog_text(const Catalog& c, const RenderOptions& o);

@@ -476,6 +476,92 @@ TEST_CASE("predict: DMARC rejection, and the aligned passes that avoid it") {
   CHECK(both["bounces"][1]["catalog_id"] == "dmarc-reject-g15");
 }
 
+namespace {
+json dnsbl_result(const json& j, const std::string& target, const std::string& list) {
+  for (const auto& r : j["results"]) {
+    if (r["target"] == target && r["list"] == list) return r;
+  }
+  return json();
+}
+}  // namespace
+
+TEST_CASE("dnsbl: listed, clean and not checked, never a guess") {
+  auto r = bp("dnsbl --json --dnsbl-resolver 192.0.2.54 203.0.113.66 203.0.113.67 203.0.113.68 203.0.113.69 203.0.113.70 "
+              "203.0.113.1 2001:db8:66::1 spammy.example.net clean.example.net 203.0.113.72");
+  REQUIRE(r.j.is_object());
+  CHECK(r.j["schema"] == "bounceprobe/1");
+  auto sbl = dnsbl_result(r.j, "203.0.113.66", "spamhaus-zen");
+  CHECK(sbl["state"] == "listed");
+  CHECK(sbl["sublist"] == "SBL");
+  CHECK(sbl["query"] == "66.113.0.203.zen.spamhaus.org");
+  CHECK(sbl["txt"].get<std::string>().find("203.0.113.66") != std::string::npos);
+  CHECK(dnsbl_result(r.j, "203.0.113.67", "spamhaus-zen")["sublist"] == "XBL");
+  CHECK(dnsbl_result(r.j, "203.0.113.68", "spamhaus-zen")["sublist"] == "PBL");
+  auto open_resolver = dnsbl_result(r.j, "203.0.113.69", "spamhaus-zen");
+  CHECK(open_resolver["state"] == "not_checked");  // 127.255.255.254 is about the query, not a listing
+  CHECK(open_resolver["reason"].get<std::string>().find("public or open resolver") != std::string::npos);
+  auto unknown = dnsbl_result(r.j, "203.0.113.70", "spamhaus-zen");
+  CHECK(unknown["state"] == "listed");
+  CHECK(unknown["meaning"] == "unknown code");
+  CHECK(dnsbl_result(r.j, "203.0.113.1", "spamhaus-zen")["state"] == "clean");
+  auto v6 = dnsbl_result(r.j, "2001:db8:66::1", "spamhaus-zen");
+  CHECK(v6["state"] == "listed");
+  CHECK(v6["query"].get<std::string>().rfind("1.0.0.0.", 0) == 0);
+  CHECK(dnsbl_result(r.j, "spammy.example.net", "spamhaus-dbl")["state"] == "listed");
+  CHECK(dnsbl_result(r.j, "clean.example.net", "spamhaus-dbl")["state"] == "clean");
+  CHECK(dnsbl_result(r.j, "203.0.113.72", "senderscore")["state"] == "listed");
+  CHECK(dnsbl_result(r.j, "203.0.113.1", "cloudmark")["state"] == "not_checked");
+  // Through a resolver that does not carry the lists (Knot answers REFUSED), nothing is "clean".
+  auto wrong = bp("dnsbl --json 203.0.113.66");
+  REQUIRE(wrong.j.is_object());
+  for (const auto& x : wrong.j["results"]) CHECK(x["state"] == "not_checked");
+  CHECK(bp("dnsbl 999.1.2.3").rc == 2);
+}
+
+TEST_CASE("predict: every blocklist bounce of the articles on its lab fixture") {
+  struct Row {
+    const char* ip;
+    const char* id;
+    const char* text;
+  };
+  for (auto row : {Row{"203.0.113.80", "dnsbl-cloudmark-csi",
+                       "ACL dns_rbl; Client host [203.0.113.80] blocked using sa-ip4tset.blagr.emailsrvr.com=127.26.0.2 Cloudmark CSI. "
+                       "Please visit https://csi.cloudmark.com/reset-request for more information on why this message could not be delivered"},
+                   Row{"203.0.113.81", "dnsbl-senderscore",
+                       "ACL dns_rbl; Client host [203.0.113.81] blocked using sa-ip4tset.blagr.emailsrvr.com=127.22.0.2 Senderscore. "
+                       "Please visit https://senderscore.org/rtbl/ for more information on why this message could not be delivered"},
+                   Row{"203.0.113.82", "dnsbl-spamhaus-xbl",
+                       "ACL dns_rbl; Client host [203.0.113.82] blocked using sa-ip4tset.blagr.emailsrvr.com=127.24.0.2 Spamhaus XBL. "
+                       "Please visit https://www.spamhaus.org/lookup/ for more information on why this message could not be delivered"},
+                   Row{"203.0.113.83", "dnsbl-spamhaus-sbl",
+                       "ACL dns_rbl; Client host [203.0.113.83] blocked using sa-ip4tset.blagr.emailsrvr.com=127.23.0.2 Spamhaus SBL. "
+                       "Please visit https://www.spamhaus.org/lookup/ for more information on why this message could not be delivered"},
+                   Row{"203.0.113.84", "dnsbl-spamcop",
+                       "ACL dns_rbl; Client host [203.0.113.84] blocked using sa-ip4tset.blagr.emailsrvr.com=127.5.0.4 Spamcop. "
+                       "Please visit https://spamcop.net/bl.shtml for more information on why this message could not be delivered"},
+                   Row{"203.0.113.68", "dnsbl-spamhaus-pbl-g1",
+                       "ACL dns_rbl; Client host [203.0.113.68] blocked using Spamhaus PBL. Please visit "
+                       "https://www.spamhaus.org/lookup/ for more information on why this message could not be delivered (G1)"},
+                   Row{"203.0.113.67", "dnsbl-spamhaus-xbl", nullptr},
+                   Row{"203.0.113.71", "dnsbl-spamcop", nullptr}}) {
+    CAPTURE(row.ip);
+    auto j = predict("alice@example.com", std::string("bob@example.org' --dnsbl-resolver 192.0.2.54 --ip '") + row.ip, 1);
+    CHECK(j["verdict"] == "bounce");
+    REQUIRE_FALSE(j["bounces"].empty());
+    CHECK(j["bounces"][0]["catalog_id"] == row.id);
+    CHECK(j["bounces"][0]["code"] == 554);
+    CHECK(j["bounces"][0]["enhanced"] == "5.7.1");
+    if (row.text != nullptr) CHECK(j["bounces"][0]["text"] == row.text);
+    CHECK(j["bounces"][0]["evidence"][0]["query"].get<std::string>().find(".") != std::string::npos);
+  }
+  // The open-resolver answer is not a listing: no bounce, and the prediction says what was not checked.
+  auto err = predict("alice@example.com", "bob@example.org' --dnsbl-resolver 192.0.2.54 --ip '203.0.113.69", 1);
+  for (const auto& b : err["bounces"]) CHECK(b["catalog_id"].get<std::string>().rfind("dnsbl-", 0) != 0);
+  bool said = false;
+  for (const auto& n : err["not_checked"]) said = said || n.get<std::string>().find("open resolver") != std::string::npos;
+  CHECK(said);
+}
+
 TEST_CASE("explain reads a whole bounce from standard input") {
   auto r = bp("explain --json -",
               "<bob@example.org>: host mx1.emailsrvr.com[192.0.2.10] said: 554 5.7.1\n"

@@ -8,7 +8,9 @@
 #   lab.sh stop  STATE_DIR                        stop what start started, remove the namespace
 #
 # Addresses (on the namespace's lo): 192.0.2.53 Knot DNS (also in the
-# namespace's resolv.conf), 192.0.2.98 mute DNS peer, 192.0.2.97 nothing at all.
+# namespace's resolv.conf), 192.0.2.54 rbldnsd serving blocklist zones named
+# like the real lists (tests/lab/rbldnsd), 192.0.2.98 mute DNS peer,
+# 192.0.2.97 nothing at all.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,6 +19,7 @@ state=${2:-}
 [ -n "$cmd" ] && [ -n "$state" ] || { echo "usage: lab.sh start|exec|stop STATE_DIR [...]" >&2; exit 2; }
 
 dns_addr=192.0.2.53
+rbl_addr=192.0.2.54
 mute_addr=192.0.2.98
 
 die() { echo "lab: $*" >&2; exit 1; }
@@ -33,7 +36,7 @@ start() {
   echo "$ns" > "$state/netns"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  for a in $dns_addr $mute_addr 192.0.2.97 192.0.2.25 192.0.2.26; do
+  for a in $dns_addr $rbl_addr $mute_addr 192.0.2.97 192.0.2.25 192.0.2.26; do
     ip -n "$ns" addr add "$a/32" dev lo
   done
   mkdir -p "/etc/netns/$ns"
@@ -68,6 +71,16 @@ zone:
 CONF
   ip netns exec "$ns" knotd -c "$state/knot.conf" > "$state/knot.log" 2>&1 &
   echo $! > "$state/knot.pid"
+  if command -v rbldnsd >/dev/null; then
+    mkdir -p "$state/rbl"
+    cp "$here"/rbldnsd/*.txt "$state/rbl/"
+    chmod 755 "$state" "$state/rbl"
+    chmod 644 "$state"/rbl/*.txt
+    ip netns exec "$ns" rbldnsd -q -b $rbl_addr/53 -w "$state/rbl" -p "$state/rbldnsd.pid" \
+      zen.spamhaus.org:ip4set:zen.txt zen.spamhaus.org:ip6trie:zen6.txt dbl.spamhaus.org:dnset:dbl.txt \
+      bl.spamcop.net:ip4set:spamcop.txt bl.score.senderscore.com:ip4set:senderscore.txt \
+      sa-ip4tset.blagr.emailsrvr.com:ip4set:aggregate.txt > "$state/rbldnsd.log" 2>&1
+  fi
   if [ -n "$mute_bin" ]; then
     ip netns exec "$ns" "$mute_bin" $mute_addr 53 > "$state/mute.log" 2>&1 &
     echo $! > "$state/mute.pid"
@@ -76,7 +89,9 @@ CONF
   for _ in $(seq 1 100); do
     local soa
     soa=$(ip netns exec "$ns" kdig +time=1 +retry=0 +short @$dns_addr example.com SOA 2>/dev/null || true)
-    if [[ "$soa" == *hostmaster* ]]; then
+    local rbl=127.0.0.2
+    command -v rbldnsd >/dev/null && rbl=$(ip netns exec "$ns" kdig +time=1 +retry=0 +short @$rbl_addr 2.0.0.127.zen.spamhaus.org A 2>/dev/null || true)
+    if [[ "$soa" == *hostmaster* && "$rbl" == 127.0.0.2 ]]; then
       echo "lab: up in namespace $ns (Knot DNS at $dns_addr)"
       return 0
     fi
@@ -90,7 +105,7 @@ stop_lab() {
   [ -f "$state/netns" ] || return 0
   local ns
   ns=$(cat "$state/netns")
-  for p in knot mute; do
+  for p in knot mute rbldnsd; do
     if [ -f "$state/$p.pid" ]; then
       kill "$(cat "$state/$p.pid")" 2>/dev/null || true
       rm -f "$state/$p.pid"

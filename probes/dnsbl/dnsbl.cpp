@@ -1,0 +1,303 @@
+#include "dnsbl.hpp"
+
+#include <async.hpp>
+#include <domain_name.hpp>
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace bp::embedded {
+extern const std::string_view dnsbl_lists_toml;
+}
+
+namespace bp::probes::dnsbl {
+
+using resolver::Lookup;
+using resolver::RrType;
+
+namespace {
+
+constexpr std::size_t max_txt = 500;  // as Postfix caps $rbl_reason
+
+std::vector<Code> codes_of(const toml::table& t, std::string_view key, const std::string& where) {
+  std::vector<Code> out;
+  if (auto arr = t[key].as_array()) {
+    for (const auto& n : *arr) {
+      const auto* c = n.as_table();
+      if (c == nullptr) throw std::runtime_error(where + ": codes must be tables");
+      auto text = (*c)["code"].value_or(std::string{});
+      auto prefix = Cidr::parse(text);
+      if (!prefix) throw std::runtime_error(fmt::format("{}: '{}' is not an address or prefix", where, text));
+      out.push_back({*prefix, (*c)["sublist"].value_or(std::string{}), (*c)["meaning"].value_or(std::string{})});
+    }
+  }
+  return out;
+}
+
+const Code* match(const std::vector<Code>& codes, const std::array<std::uint8_t, 16>& a) {
+  for (const auto& c : codes) {
+    if (c.prefix.contains(a, false)) return &c;
+  }
+  return nullptr;
+}
+
+asio::awaitable<Lookup> ask(resolver::Resolver& r, std::string name, RrType t) { co_return co_await r.lookup(std::move(name), t); }
+
+struct Health {
+  bool usable{true};
+  std::string why;
+};
+
+/// RFC 5782 section 5: an IP list lists 127.0.0.2 and not 127.0.0.1; a domain list lists TEST and not INVALID.
+asio::awaitable<Health> test_zone(resolver::Resolver& r, DnsList list) {
+  const bool ip = list.kind == "ip";
+  std::vector<asio::awaitable<Lookup>> ops;
+  ops.push_back(ask(r, (ip ? "2.0.0.127." : "test.") + list.zone, RrType::a));
+  ops.push_back(ask(r, (ip ? "1.0.0.127." : "invalid.") + list.zone, RrType::a));
+  auto res = co_await when_all(std::move(ops));
+  auto positive = classify(list, res[0]);
+  auto negative = classify(list, res[1]);
+  if (positive.state == State::not_checked && !positive.reason.empty() && !res[0].ok() &&
+      !resolver::is_negative(res[0].error().kind)) {
+    co_return Health{false, fmt::format("the zone's test entry could not be looked up: {}", res[0].error().detail)};
+  }
+  if (positive.state != State::listed) {
+    co_return Health{false, positive.state == State::not_checked && !positive.reason.empty()
+                                ? positive.reason
+                                : fmt::format("{} does not list its RFC 5782 test entry: the zone is dead, or this resolver "
+                                              "hides it (some public resolvers answer NXDOMAIN for blocklists)",
+                                              list.zone)};
+  }
+  if (negative.state == State::listed) {
+    co_return Health{false, fmt::format("{} lists 127.0.0.1, which no list may: it answers everything (a parked or hijacked zone)",
+                                        list.zone)};
+  }
+  co_return Health{};
+}
+
+}  // namespace
+
+std::string_view to_string(State s) {
+  switch (s) {
+    case State::listed: return "listed";
+    case State::clean: return "clean";
+    case State::not_checked: return "not_checked";
+  }
+  return "not_checked";
+}
+
+std::vector<DnsList> load_lists(std::string_view text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error(fmt::format("{}:{}: {}", origin, e.source().begin.line, e.description()));
+  }
+  std::vector<DnsList> out;
+  if (auto arr = root["list"].as_array()) {
+    for (const auto& n : *arr) {
+      const auto* t = n.as_table();
+      if (t == nullptr) continue;
+      DnsList l;
+      l.id = (*t)["id"].value_or(std::string{});
+      const std::string where = fmt::format("{}: list '{}'", origin, l.id);
+      l.name = (*t)["name"].value_or(l.id);
+      l.zone = resolver::normalize_name((*t)["zone"].value_or(std::string{}));
+      l.kind = (*t)["kind"].value_or(std::string("ip"));
+      if (l.kind != "ip" && l.kind != "domain") throw std::runtime_error(where + ": kind must be ip or domain");
+      l.removal = (*t)["removal"].value_or(std::string{});
+      l.note = (*t)["note"].value_or(std::string{});
+      l.public_zone = (*t)["public"].value_or(true);
+      l.codes = codes_of(*t, "codes", where);
+      l.errors = codes_of(*t, "errors", where);
+      out.push_back(std::move(l));
+    }
+  }
+  return out;
+}
+
+const std::vector<DnsList>& builtin_lists() {
+  static const std::vector<DnsList> lists = load_lists(embedded::dnsbl_lists_toml, "lists.toml (built in)");
+  return lists;
+}
+
+DnsList custom_zone(const std::string& spec) {
+  DnsList l;
+  auto colon = spec.find(':');
+  l.zone = resolver::normalize_name(spec.substr(0, colon));
+  l.kind = colon == std::string::npos ? "ip" : spec.substr(colon + 1);
+  if (l.kind != "ip" && l.kind != "domain") throw std::runtime_error(fmt::format("--zone '{}': kind must be ip or domain", spec));
+  if (auto why = resolver::dns_name_problem(l.zone); !why.empty() || l.zone.find('.') == std::string::npos) {
+    throw std::runtime_error(fmt::format("--zone '{}' is not a zone name", spec));
+  }
+  l.id = "zone:" + l.zone;
+  l.name = l.zone;
+  l.removal = "see the list operator's site";
+  // Convention (RFC 5782 section 2.1): any 127.0.0.0/8 answer other than an error is a listing.
+  l.codes.push_back({*Cidr::parse("127.0.0.0/8"), "", "listed"});
+  l.errors.push_back({*Cidr::parse("127.255.255.0/24"), "", "error answer about the query"});
+  return l;
+}
+
+std::string query_name(const DnsList& list, const std::string& target) {
+  std::array<std::uint8_t, 16> a{};
+  const bool v4 = inet_pton(AF_INET, target.c_str(), a.data()) == 1;
+  const bool v6 = !v4 && inet_pton(AF_INET6, target.c_str(), a.data()) == 1;
+  if (list.kind == "domain") return v4 || v6 ? std::string{} : resolver::normalize_name(target) + "." + list.zone;
+  if (v4) return fmt::format("{}.{}.{}.{}.{}", a[3], a[2], a[1], a[0], list.zone);
+  if (!v6) return {};
+  std::string out;
+  for (int i = 15; i >= 0; --i) {
+    const auto b = a[static_cast<std::size_t>(i)];
+    out += fmt::format("{:x}.{:x}.", b & 0xf, b >> 4);
+  }
+  return out + list.zone;
+}
+
+Verdict classify(const DnsList& list, const Lookup& answer) {
+  Verdict v;
+  if (!answer.ok()) {
+    if (resolver::is_negative(answer.error().kind)) {
+      v.state = State::clean;
+      return v;
+    }
+    v.reason = fmt::format("lookup failed: {}", answer.error().detail);
+    return v;
+  }
+  std::vector<std::string> codes;
+  const Code* listed = nullptr;
+  for (const auto& rec : answer->records) {
+    codes.push_back(rec.address);
+    std::array<std::uint8_t, 16> a{};
+    if (inet_pton(AF_INET, rec.address.c_str(), a.data()) != 1 || a[0] != 127) {
+      v.reason = fmt::format("answer {} is outside 127.0.0.0/8: the resolver rewrites NXDOMAIN (ad or search page), so "
+                             "this list cannot be read through it",
+                             rec.address);
+      v.code = rec.address;
+      return v;
+    }
+    if (const auto* e = match(list.errors, a)) {
+      v.code = rec.address;
+      v.reason = fmt::format("{} answered {}: {} (an answer about the query, not a listing)", list.name, rec.address, e->meaning);
+      return v;
+    }
+    if (listed == nullptr) listed = match(list.codes, a);
+  }
+  for (const auto& c : codes) v.code += (v.code.empty() ? "" : ",") + c;
+  v.state = State::listed;
+  if (listed != nullptr) {
+    v.sublist = listed->sublist;
+    v.meaning = listed->meaning;
+  } else {
+    v.unknown_code = true;
+    v.meaning = "unknown code";
+    v.reason = fmt::format("{} is not a code {} documents", v.code, list.name);
+  }
+  return v;
+}
+
+asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, std::vector<DnsList> lists) {
+  DnsblReport rep;
+  // Zone health first (all zones at once), then every (target, list) at once.
+  std::vector<asio::awaitable<Health>> health_ops;
+  std::vector<std::size_t> live;
+  for (std::size_t i = 0; i < lists.size(); ++i) {
+    if (lists[i].zone.empty()) continue;
+    health_ops.push_back(test_zone(r, lists[i]));
+    live.push_back(i);
+  }
+  auto health = co_await when_all(std::move(health_ops));
+  std::map<std::size_t, Health> by_list;
+  for (std::size_t k = 0; k < live.size(); ++k) by_list[live[k]] = health[k];
+
+  struct Job {
+    std::size_t list;
+    std::string target, query;
+  };
+  std::vector<Job> jobs;
+  std::vector<asio::awaitable<Lookup>> ops;
+  for (const auto& t : targets) {
+    for (std::size_t i = 0; i < lists.size(); ++i) {
+      const auto& l = lists[i];
+      auto q = l.zone.empty() ? std::string{} : query_name(l, t);
+      Result res{t, l.id, l.name, l.zone, q, {}, {}, l.removal};
+      if (l.zone.empty()) {
+        res.verdict.reason = l.note.empty() ? "no public zone" : l.note;
+        rep.results.push_back(std::move(res));
+        continue;
+      }
+      if (q.empty()) continue;  // an IP on a domain list or the reverse: not applicable
+      if (!by_list[i].usable) {
+        res.verdict.reason = by_list[i].why;
+        rep.results.push_back(std::move(res));
+        continue;
+      }
+      jobs.push_back({i, t, q});
+      ops.push_back(ask(r, q, RrType::a));
+    }
+  }
+  auto answers = co_await when_all(std::move(ops));
+  for (std::size_t k = 0; k < jobs.size(); ++k) {
+    const auto& l = lists[jobs[k].list];
+    Result res{jobs[k].target, l.id, l.name, l.zone, jobs[k].query, classify(l, answers[k]), {}, l.removal};
+    if (res.verdict.state == State::listed) {
+      auto txt = co_await r.lookup(jobs[k].query, RrType::txt);
+      if (txt.ok()) {
+        for (const auto& rec : txt->records) {
+          std::string s;
+          for (const auto& part : rec.strings) s += part;
+          res.txt += (res.txt.empty() ? "" : " / ") + s;
+        }
+        if (res.txt.size() > max_txt) res.txt = res.txt.substr(0, max_txt) + "...";
+      }
+    }
+    rep.results.push_back(std::move(res));
+  }
+  std::set<std::string> noted;
+  for (const auto& res : rep.results) {
+    // A list with no public zone is one finding, not one per target.
+    if (res.zone.empty() && !noted.insert(res.list_id).second) continue;
+    Finding f;
+    f.probe = "dnsbl";
+    f.subject = res.target;
+    f.evidence.push_back(Evidence{res.query.empty() ? res.list_name : res.query + " A", res.verdict.code.empty() ? std::string(to_string(res.verdict.state)) : res.verdict.code});
+    if (!res.txt.empty()) f.evidence.push_back(Evidence{res.query + " TXT", res.txt});
+    switch (res.verdict.state) {
+      case State::listed:
+        f.code = res.verdict.unknown_code ? "dnsbl.listed-unknown-code" : "dnsbl.listed";
+        f.severity = Severity::error;
+        f.summary = fmt::format("{} is listed on {}{}: {} ({})", res.target, res.list_name,
+                                res.verdict.sublist.empty() || res.list_name.find(res.verdict.sublist) != std::string::npos
+                                    ? ""
+                                    : " " + res.verdict.sublist,
+                                res.verdict.meaning, res.verdict.code);
+        f.fix = fmt::format("fix the cause, then request removal: {}", res.removal);
+        break;
+      case State::clean:
+        f.code = "dnsbl.clean";
+        f.severity = Severity::ok;
+        f.summary = fmt::format("{} is not listed on {}", res.target, res.list_name);
+        break;
+      case State::not_checked:
+        f.code = "dnsbl.not-checked";
+        f.severity = Severity::warning;
+        f.checked = false;
+        f.summary = res.zone.empty() ? fmt::format("{}: not checked ({})", res.list_name, res.verdict.reason)
+                                     : fmt::format("{} on {}: not checked ({})", res.target, res.list_name, res.verdict.reason);
+        if (res.verdict.reason.find("public or open resolver") != std::string::npos ||
+            res.verdict.reason.find("excessive") != std::string::npos) {
+          f.fix = "use your own recursive resolver for blocklists (--dnsbl-resolver) or a Spamhaus Data Query Service key";
+        }
+        break;
+    }
+    rep.findings.push_back(std::move(f));
+  }
+  co_return rep;
+}
+
+}  // namespace bp::probes::dnsbl

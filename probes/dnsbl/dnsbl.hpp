@@ -1,0 +1,86 @@
+/*++
+ * NAME
+ *	dnsbl 3h
+ * SUMMARY
+ *	DNS blocklist queries, with each list's return codes as data
+ * DESCRIPTION
+ *	Lists (lists.toml, compiled in; more with --zone) carry their zone, kind
+ *	(IP or domain list), the codes that mean "listed" and the codes that are
+ *	about the query itself (a public resolver refused, over quota,
+ *	registration needed). classify() turns one answer into listed, clean or
+ *	not checked, never a guess: an error code, an answer outside 127/8 (a
+ *	resolver rewriting NXDOMAIN) or a zone that does not list its RFC 5782
+ *	test entry is "not checked" with the reason. check_dnsbl() tests each
+ *	zone's test entries, then queries every target on every list at once
+ *	(the resolver bounds the queries in flight), and fetches TXT reasons
+ *	for listings.
+ * SEE ALSO
+ *	RFC 5782 sections 2 and 5; Spamhaus news 788 (127.255.255.x).
+ *--*/
+#pragma once
+
+#include <address.hpp>
+#include <finding.hpp>
+#include <resolver.hpp>
+
+#include <asio/awaitable.hpp>
+
+#include <string>
+#include <vector>
+
+namespace bp::probes::dnsbl {
+
+struct Code {
+  Cidr prefix;
+  std::string sublist;
+  std::string meaning;
+};
+
+struct DnsList {
+  std::string id, name, zone, kind{"ip"}, removal, note;
+  bool public_zone{true};
+  std::vector<Code> codes, errors;
+};
+
+/// \return the built-in lists; throws std::runtime_error on malformed data.
+const std::vector<DnsList>& builtin_lists();
+/// \return lists parsed from TOML text.
+std::vector<DnsList> load_lists(std::string_view toml_text, const std::string& origin);
+/// \return a user-given zone ("zone" or "zone:domain") as a list with the conventional 127.0.0.0/8 codes.
+DnsList custom_zone(const std::string& spec);
+
+/// \return the name to ask for `target` on `list` (reversed octets, nibbles, or the domain), "" if the kind does not fit.
+std::string query_name(const DnsList& list, const std::string& target);
+
+enum class State { listed, clean, not_checked };
+std::string_view to_string(State s);
+
+struct Verdict {
+  State state{State::not_checked};
+  std::string code;     ///< the A answer(s)
+  std::string sublist;  ///< SBL, XBL, PBL, ...
+  std::string meaning;
+  std::string reason;   ///< why not checked, or "unknown code"
+  bool unknown_code{false};
+};
+
+/// Pure: what an A lookup on a list means.
+Verdict classify(const DnsList& list, const resolver::Lookup& answer);
+
+struct Result {
+  std::string target;
+  std::string list_id, list_name, zone, query;
+  Verdict verdict;
+  std::string txt;
+  std::string removal;
+};
+
+struct DnsblReport {
+  std::vector<Result> results;
+  std::vector<Finding> findings;
+};
+
+/// Queries every target on every list that fits it. `r` must outlive the coroutine.
+asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, std::vector<DnsList> lists);
+
+}  // namespace bp::probes::dnsbl
