@@ -14,7 +14,7 @@ trap './tests/lab/lab.sh stop "$state" >/dev/null; rm -rf "$state"' EXIT
 domains=(example.com nullmx.example.net implicit.example.net nomail.example.net doesnotexist.example.net
          cname-mx.example.net literal-mx.example.net dangling-mx.example.net private-mx.example.net
          cgnat-mx.example.net mixed-mx.example.net mail.broken.example)
-lab=(--routable 192.0.2.0/24 --routable 203.0.113.0/24 --routable 2001:db8::/32)
+lab=(--routable 192.0.2.0/24 --routable 203.0.113.0/24 --routable 2001:db8::/32 --dnsbl-resolver 192.0.2.54)
 run() { ./tests/lab/lab.sh exec "$state" "$build/cli/bounceprobe" check "$@" "${lab[@]}" --json >/dev/null || true; }
 
 measure() {

@@ -163,7 +163,8 @@ std::string check_domain_arg(const std::string& raw) {
   return *ascii;
 }
 
-asio::awaitable<report::DomainResult> check_one(resolver::Resolver& r, std::string domain, AddressPolicy policy) {
+asio::awaitable<report::DomainResult> check_one(resolver::Resolver& r, resolver::Resolver& blr, std::string domain,
+                                                AddressPolicy policy, std::vector<probes::dnsbl::DnsList> lists) {
   using namespace asio::experimental::awaitable_operators;
   report::DomainResult d;
   d.domain = domain;
@@ -178,13 +179,47 @@ asio::awaitable<report::DomainResult> check_one(resolver::Resolver& r, std::stri
   d.findings.insert(d.findings.end(), d.spf.findings.begin(), d.spf.findings.end());
   for (auto& f : probes::spf::spf_mx_findings(d.spf, d.mx)) d.findings.push_back(std::move(f));
   d.findings.insert(d.findings.end(), d.dmarc.findings.begin(), d.dmarc.findings.end());
+  // Blocklists depend on the MX answer: the mail hosts' public addresses, the single
+  // addresses SPF authorizes (wider ranges are named as skipped), and the domain itself.
+  std::vector<std::string> targets{domain};
+  auto add = [&targets](const std::string& a) {
+    if (std::find(targets.begin(), targets.end(), a) == targets.end()) targets.push_back(a);
+  };
+  for (const auto& t : d.mx.targets) {
+    for (const auto& a : t.addresses) {
+      if (a.global && !a.overridden) add(a.address);
+    }
+  }
+  for (const auto& range : d.spf.authorized) {
+    auto slash = range.find('/');
+    const auto len = range.substr(slash + 1);
+    if (len == "32" || len == "128") add(range.substr(0, slash));
+    else d.dnsbl_skipped.push_back(range);
+  }
+  d.dnsbl = co_await probes::dnsbl::check_dnsbl(blr, targets, std::move(lists));
+  int clean = 0;
+  for (const auto& f : d.dnsbl.findings) {
+    if (f.code == "dnsbl.clean") ++clean;
+    else d.findings.push_back(f);
+  }
+  if (clean > 0) {
+    d.findings.push_back(probes::make_finding("dnsbl", "dnsbl.clean", probes::Severity::ok, domain,
+                                              fmt::format("{} lookups of {} and its mail hosts on blocklists: not listed", clean, domain)));
+  }
+  if (!d.dnsbl_skipped.empty()) {
+    d.findings.push_back(probes::make_finding(
+        "dnsbl", "dnsbl.ranges-skipped", probes::Severity::info, domain,
+        fmt::format("{} SPF range(s) wider than one address were not queried address by address (e.g. {})",
+                    d.dnsbl_skipped.size(), d.dnsbl_skipped.front())));
+  }
   co_return d;
 }
 
-asio::awaitable<std::vector<report::DomainResult>> check_all(resolver::Resolver& r, std::vector<std::string> domains,
-                                                            AddressPolicy policy) {
+asio::awaitable<std::vector<report::DomainResult>> check_all(resolver::Resolver& r, resolver::Resolver& blr,
+                                                            std::vector<std::string> domains, AddressPolicy policy,
+                                                            std::vector<probes::dnsbl::DnsList> lists) {
   std::vector<asio::awaitable<report::DomainResult>> ops;
-  for (auto& d : domains) ops.push_back(check_one(r, d, policy));
+  for (auto& d : domains) ops.push_back(check_one(r, blr, d, policy, lists));
   co_return co_await when_all(std::move(ops));
 }
 
@@ -212,7 +247,7 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domain
   for (const auto& d : raw_domains) domains.push_back(check_domain_arg(d));
   auto policy = address_policy(o);
   DnsRun dns(o);
-  auto results = dns.run(check_all(dns.resolver(), domains, policy));
+  auto results = dns.run(check_all(dns.resolver(), dns.dnsbl_resolver(), domains, policy, dnsbl_lists(o)));
   const auto run = dns.info();
   if (o.format == "json") {
     emit_json(report::check_json(results, run, o.verbose));
@@ -302,8 +337,10 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
       spf_query = probes::spf::SpfQuery{ips.front(), sa->null_sender ? "" : sa->local + "@" + sender_domain, helo, "unknown"};
     }
   }
+  std::vector<std::string> bl_targets = ips;
+  if (!ips.empty() && !sender_domain.empty()) bl_targets.push_back(sender_domain);  // the domain on domain lists
   auto g = dns.run(gather(dns.resolver(), dns.dnsbl_resolver(), sender_domain, in.recipient_check.fqdn ? ra->ascii_domain : "",
-                          spf_query, ips, dnsbl_lists(o), policy));
+                          spf_query, bl_targets, dnsbl_lists(o), policy));
   in.sender_mx = std::move(g.sender_mx);
   in.recipient_mx = std::move(g.recipient_mx);
   in.spf = std::move(g.spf);

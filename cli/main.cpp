@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> domains;
   auto* check = app.add_subcommand("check", "examine mail domains: MX, null MX, addresses, sender-domain use");
   check->add_option("domain", domains, "domains to check")->required();
+  check->add_option("--zone", o.zones, "also query this blocklist zone (ZONE or ZONE:domain; repeatable)")
+      ->allow_extra_args(false);
   add_common(check, o, true);
 
   std::string from, to, helo;

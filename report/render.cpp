@@ -162,7 +162,13 @@ json check_json(const std::vector<DomainResult>& results, const RunInfo& run, bo
                 {"checked", r.spf.checked},         {"lookups", r.spf.lookups},
                 {"void_lookups", r.spf.void_lookups}, {"authorized", r.spf.authorized},
                 {"not_flattened", r.spf.unflattened}};
-    domains.push_back({{"domain", r.domain}, {"mx", mx_json(r.mx)}, {"spf", spf}, {"dmarc", dmarc_json(r.dmarc)}, {"findings", fs},
+    json bl = json::array();
+    for (const auto& x : r.dnsbl.results) {
+      bl.push_back({{"target", x.target}, {"list", x.list_id}, {"state", probes::dnsbl::to_string(x.verdict.state)},
+                    {"code", x.verdict.code}, {"reason", x.verdict.reason}});
+    }
+    domains.push_back({{"domain", r.domain}, {"mx", mx_json(r.mx)}, {"spf", spf}, {"dmarc", dmarc_json(r.dmarc)},
+                       {"dnsbl", {{"results", bl}, {"skipped", r.dnsbl_skipped}}}, {"findings", fs},
                        {"summary", tally_json(t)}, {"worst", probes::to_string(t.worst())}});
   }
   return {{"schema", schema_version}, {"command", "check"}, {"domains", domains}, {"summary", tally_json(total)},

@@ -41,6 +41,8 @@ struct DomainResult {
   probes::MxReport mx;
   probes::spf::SpfLint spf;
   probes::dmarc::DmarcDiscovery dmarc;
+  probes::dnsbl::DnsblReport dnsbl;
+  std::vector<std::string> dnsbl_skipped;  ///< SPF ranges too wide to query address by address
   std::vector<probes::Finding> findings;
 };
 

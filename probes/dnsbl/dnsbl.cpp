@@ -284,6 +284,13 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
         f.summary = fmt::format("{} is not listed on {}", res.target, res.list_name);
         break;
       case State::not_checked:
+        if (res.zone.empty()) {
+          // A fact about the list, not about the target: info, while the result itself stays not_checked.
+          f.code = "dnsbl.no-public-zone";
+          f.severity = Severity::info;
+          f.summary = fmt::format("{}: not checked ({})", res.list_name, res.verdict.reason);
+          break;
+        }
         f.code = "dnsbl.not-checked";
         f.severity = Severity::warning;
         f.checked = false;
