@@ -187,7 +187,7 @@ asio::awaitable<report::DomainResult> check_one(resolver::Resolver& r, resolver:
   };
   for (const auto& t : d.mx.targets) {
     for (const auto& a : t.addresses) {
-      if (a.global && !a.overridden) add(a.address);
+      if (a.global) add(a.address);  // public, or declared routable with --routable
     }
   }
   for (const auto& range : d.spf.authorized) {

@@ -522,6 +522,21 @@ TEST_CASE("dnsbl: listed, clean and not checked, never a guess") {
   CHECK(bp("dnsbl 999.1.2.3").rc == 2);
 }
 
+TEST_CASE("check: a mail host on a blocklist, and the domain on a domain list") {
+  auto r = bp(std::string("check --json listed-mx.example.net spammy.example.net") + routable);
+  REQUIRE(r.j.is_object());
+  CHECK(r.rc == 1);
+  bool host = false, dbl = false;
+  for (const auto& f : r.j["domains"][0]["findings"]) {
+    host = host || (f["code"] == "dnsbl.listed" && f["subject"] == "203.0.113.66");
+  }
+  for (const auto& f : r.j["domains"][1]["findings"]) {
+    dbl = dbl || (f["code"] == "dnsbl.listed" && f["subject"] == "spammy.example.net");
+  }
+  CHECK(host);
+  CHECK(dbl);
+}
+
 TEST_CASE("predict: every blocklist bounce of the articles on its lab fixture") {
   struct Row {
     const char* ip;
