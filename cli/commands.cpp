@@ -232,6 +232,13 @@ void emit_json(const nlohmann::json& j) { emit(j.dump(2, ' ', false, nlohmann::j
 
 std::vector<probes::dnsbl::DnsList> dnsbl_lists(const CommonOptions& o) {
   auto lists = probes::dnsbl::builtin_lists();
+  if (!o.spamhaus_key.empty()) {
+    try {
+      lists = probes::dnsbl::with_spamhaus_key(std::move(lists), o.spamhaus_key);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(std::string("--spamhaus-key: ") + e.what());
+    }
+  }
   for (const auto& z : o.zones) {
     try {
       lists.push_back(probes::dnsbl::custom_zone(z));

@@ -41,6 +41,7 @@ struct CommonOptions {
   std::string profile_file;
   std::vector<std::string> dnsbl_resolvers;  ///< resolvers for blocklist queries (Spamhaus refuses public ones)
   std::vector<std::string> zones;            ///< extra blocklist zones, "zone" or "zone:domain"
+  std::string spamhaus_key;                  ///< Spamhaus Data Query Service key
 };
 
 int run_check(const CommonOptions& o, const std::vector<std::string>& domains);

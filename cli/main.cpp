@@ -21,6 +21,7 @@ void add_common(CLI::App* cmd, bp::cli::CommonOptions& o, bool dns) {
     cmd->add_option("--dnsbl-resolver", o.dnsbl_resolvers,
                     "resolver for blocklist queries, IP[:PORT] (repeatable); default: the main resolver")
         ->allow_extra_args(false);
+    cmd->add_option("--spamhaus-key", o.spamhaus_key, "Spamhaus Data Query Service key: query <key>.zen.dq.spamhaus.net");
     cmd->add_option("--fail-on", o.fail_on, "lowest severity that makes the exit code 1")
         ->check(CLI::IsMember({"ok", "info", "warning", "error"}));
   }

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -47,6 +49,18 @@ const Code* match(const std::vector<Code>& codes, const std::array<std::uint8_t,
 }
 
 asio::awaitable<Lookup> ask(resolver::Resolver& r, std::string name, RrType t) { co_return co_await r.lookup(std::move(name), t); }
+
+/// Asks A for every name, per_zone_inflight at a time.
+asio::awaitable<std::vector<Lookup>> ask_in_batches(resolver::Resolver& r, std::vector<std::string> names) {
+  std::vector<Lookup> out;
+  out.reserve(names.size());
+  for (std::size_t start = 0; start < names.size(); start += per_zone_inflight) {
+    std::vector<asio::awaitable<Lookup>> batch;
+    for (std::size_t k = start; k < std::min(names.size(), start + per_zone_inflight); ++k) batch.push_back(ask(r, names[k], RrType::a));
+    for (auto& l : co_await when_all(std::move(batch))) out.push_back(std::move(l));
+  }
+  co_return out;
+}
 
 struct Health {
   bool usable{true};
@@ -144,6 +158,19 @@ DnsList custom_zone(const std::string& spec) {
   return l;
 }
 
+std::vector<DnsList> with_spamhaus_key(std::vector<DnsList> lists, const std::string& key) {
+  const bool ok = !key.empty() && key.size() <= 63 &&
+                  std::all_of(key.begin(), key.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+  if (!ok) throw std::runtime_error("the Spamhaus key must be one DNS label of letters and digits");
+  for (auto& l : lists) {
+    const std::string suffix = ".spamhaus.org";
+    if (l.zone.size() > suffix.size() && l.zone.compare(l.zone.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      l.zone = fmt::format("{}.{}.dq.spamhaus.net", key, l.zone.substr(0, l.zone.size() - suffix.size()));
+    }
+  }
+  return lists;
+}
+
 std::string query_name(const DnsList& list, const std::string& target) {
   std::array<std::uint8_t, 16> a{};
   const bool v4 = inet_pton(AF_INET, target.c_str(), a.data()) == 1;
@@ -220,7 +247,6 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
     std::string target, query;
   };
   std::vector<Job> jobs;
-  std::vector<asio::awaitable<Lookup>> ops;
   for (const auto& t : targets) {
     for (std::size_t i = 0; i < lists.size(); ++i) {
       const auto& l = lists[i];
@@ -238,10 +264,26 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
         continue;
       }
       jobs.push_back({i, t, q});
-      ops.push_back(ask(r, q, RrType::a));
     }
   }
-  auto answers = co_await when_all(std::move(ops));
+  // Each zone gets at most per_zone_inflight queries at once; zones run side by side.
+  std::vector<Lookup> answers(jobs.size());
+  {
+    std::map<std::size_t, std::vector<std::size_t>> by_zone;
+    for (std::size_t k = 0; k < jobs.size(); ++k) by_zone[jobs[k].list].push_back(k);
+    std::vector<asio::awaitable<std::vector<Lookup>>> zones;
+    std::vector<std::vector<std::size_t>> order;
+    for (auto& [list, idx] : by_zone) {
+      std::vector<std::string> names;
+      for (auto k : idx) names.push_back(jobs[k].query);
+      zones.push_back(ask_in_batches(r, std::move(names)));
+      order.push_back(idx);
+    }
+    auto per_zone = co_await when_all(std::move(zones));
+    for (std::size_t z = 0; z < order.size(); ++z) {
+      for (std::size_t n = 0; n < order[z].size(); ++n) answers[order[z][n]] = std::move(per_zone[z][n]);
+    }
+  }
   for (std::size_t k = 0; k < jobs.size(); ++k) {
     const auto& l = lists[jobs[k].list];
     Result res{jobs[k].target, l.id, l.name, l.zone, jobs[k].query, classify(l, answers[k]), {}, l.removal};

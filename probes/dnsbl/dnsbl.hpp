@@ -49,6 +49,13 @@ std::vector<DnsList> load_lists(std::string_view toml_text, const std::string& o
 /// \return a user-given zone ("zone" or "zone:domain") as a list with the conventional 127.0.0.0/8 codes.
 DnsList custom_zone(const std::string& spec);
 
+/// \return the lists with Spamhaus zones moved to the Data Query Service for `key`
+/// (<key>.zen.dq.spamhaus.net); throws std::runtime_error for a key that is not one DNS label.
+std::vector<DnsList> with_spamhaus_key(std::vector<DnsList> lists, const std::string& key);
+
+/// Queries in flight at once on one zone (a list operator's servers see no more than this).
+inline constexpr std::size_t per_zone_inflight = 32;
+
 /// \return the name to ask for `target` on `list` (reversed octets, nibbles, or the domain), "" if the kind does not fit.
 std::string query_name(const DnsList& list, const std::string& target);
 

@@ -522,6 +522,22 @@ TEST_CASE("dnsbl: listed, clean and not checked, never a guess") {
   CHECK(bp("dnsbl 999.1.2.3").rc == 2);
 }
 
+TEST_CASE("dnsbl: hostile answers are findings, never a false listed or clean") {
+  auto r = bp("dnsbl --json --zone bl.example.net --zone dead.example.net 203.0.113.66 203.0.113.67 203.0.113.1");
+  REQUIRE(r.j.is_object());
+  auto big = dnsbl_result(r.j, "203.0.113.66", "zone:bl.example.net");
+  CHECK(big["state"] == "listed");
+  CHECK(big["txt"].get<std::string>().size() <= 503);  // a 4 kB reason is cut to 500 bytes
+  auto outside = dnsbl_result(r.j, "203.0.113.67", "zone:bl.example.net");
+  CHECK(outside["state"] == "not_checked");
+  CHECK(outside["reason"].get<std::string>().find("outside 127.0.0.0/8") != std::string::npos);
+  CHECK(dnsbl_result(r.j, "203.0.113.1", "zone:bl.example.net")["state"] == "clean");
+  auto dead = dnsbl_result(r.j, "203.0.113.66", "zone:dead.example.net");
+  CHECK(dead["state"] == "not_checked");
+  CHECK(dead["reason"].get<std::string>().find("test entry") != std::string::npos);
+  CHECK(bp("dnsbl --zone 'not a zone' 203.0.113.1").rc == 2);
+}
+
 TEST_CASE("check: a mail host on a blocklist, and the domain on a domain list") {
   auto r = bp(std::string("check --json listed-mx.example.net spammy.example.net") + routable);
   REQUIRE(r.j.is_object());
