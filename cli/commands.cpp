@@ -12,6 +12,7 @@
 #include <profile.hpp>
 #include <render.hpp>
 #include <resolver.hpp>
+#include <rdns.hpp>
 #include <sender.hpp>
 #include <spf/evaluate.hpp>
 #include <spf/lint.hpp>
@@ -274,7 +275,19 @@ struct PredictGather {
   std::optional<probes::spf::SpfOutcome> spf;
   std::optional<probes::dmarc::DmarcDiscovery> dmarc;
   std::optional<probes::dnsbl::DnsblReport> dnsbl;
+  std::map<std::string, std::string> client_names;
 };
+
+asio::awaitable<std::map<std::string, std::string>> client_names(resolver::Resolver& r, std::vector<std::string> ips) {
+  std::vector<asio::awaitable<std::string>> ops;
+  for (const auto& ip : ips) ops.push_back(probes::confirmed_name(r, ip));
+  auto names = co_await when_all(std::move(ops));
+  std::map<std::string, std::string> out;
+  for (std::size_t i = 0; i < ips.size(); ++i) {
+    if (!names[i].empty()) out[ips[i]] = names[i];
+  }
+  co_return out;
+}
 
 asio::awaitable<std::optional<probes::dnsbl::DnsblReport>> maybe_dnsbl(resolver::Resolver& r, std::vector<std::string> ips,
                                                                       std::vector<probes::dnsbl::DnsList> lists) {
@@ -303,10 +316,14 @@ asio::awaitable<PredictGather> gather(resolver::Resolver& r, resolver::Resolver&
                                       std::vector<std::string> ips, std::vector<probes::dnsbl::DnsList> lists,
                                       AddressPolicy policy) {
   using namespace asio::experimental::awaitable_operators;
-  auto [s, rc, f, d, b] = co_await (maybe_mx(r, sender_domain, policy) && maybe_mx(r, recipient_domain, policy) &&
-                                    maybe_spf(r, std::move(spf)) && maybe_dmarc(r, sender_domain) &&
-                                    maybe_dnsbl(blr, std::move(ips), std::move(lists)));
-  co_return PredictGather{std::move(s), std::move(rc), std::move(f), std::move(d), std::move(b)};
+  std::vector<std::string> addresses;
+  for (const auto& t : ips) {
+    if (probes::classify(t)) addresses.push_back(t);
+  }
+  auto [s, rc, f, d, b, n] = co_await (maybe_mx(r, sender_domain, policy) && maybe_mx(r, recipient_domain, policy) &&
+                                       maybe_spf(r, std::move(spf)) && maybe_dmarc(r, sender_domain) &&
+                                       maybe_dnsbl(blr, std::move(ips), std::move(lists)) && client_names(r, addresses));
+  co_return PredictGather{std::move(s), std::move(rc), std::move(f), std::move(d), std::move(b), std::move(n)};
 }
 
 }  // namespace
@@ -354,6 +371,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   in.dmarc = std::move(g.dmarc);
   in.dkim_pass = dkim_pass;
   in.dnsbl = std::move(g.dnsbl);
+  in.client_names = std::move(g.client_names);
 
   std::vector<Finding> findings = in.sender_check.findings;
   findings.insert(findings.end(), in.recipient_check.findings.begin(), in.recipient_check.findings.end());

@@ -261,10 +261,14 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
             std::vector<probes::Evidence> ev{{res.query + " A", res.verdict.code}};
             if (!res.txt.empty()) ev.push_back({res.query + " TXT", res.txt});
             const std::string code = res.list_id == "provider-aggregate" ? first_code : "127.5.0.2";
+            // Postfix names the client by its verified reverse name, or "unknown".
+            const auto name = in.client_names.find(ip);
             auto b = bounce(ctx, check, rule.entry,
                             fmt::format("{} is listed on {} ({}{}); remove it: {}", ip, res.list_name, res.verdict.code,
                                         res.verdict.sublist.empty() ? "" : " " + res.verdict.sublist, res.removal),
-                            ev, {{"ip", ip}, {"list_code", code}});
+                            ev,
+                            {{"ip", ip}, {"list_code", code},
+                             {"client_name", name == in.client_names.end() ? "unknown" : name->second}});
             rejects.push_back(std::move(b));
             hit = true;
             break;

@@ -26,6 +26,7 @@
 #include <dmarc/dmarc.hpp>
 #include <dnsbl/dnsbl.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ struct PredictInput {
   std::optional<probes::dmarc::DmarcDiscovery> dmarc;  ///< the policy of the From: domain (taken as the sender's)
   std::vector<std::string> dkim_pass;  ///< domains the message carries a valid DKIM signature for
   std::optional<probes::dnsbl::DnsblReport> dnsbl;  ///< blocklist results for the --ip addresses
+  std::map<std::string, std::string> client_names;  ///< --ip -> forward-confirmed reverse name, when it has one
 };
 
 struct PredictedBounce {

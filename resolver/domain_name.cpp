@@ -68,6 +68,31 @@ bool looks_like_ip_literal(std::string_view name) {
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
+std::string reversed_address_labels(std::string_view ip) {
+  std::string s(ip);
+  unsigned char b[16];
+  std::string out;
+  if (inet_pton(AF_INET, s.c_str(), b) == 1) {
+    for (int i = 3; i >= 0; --i) out += std::to_string(b[i]) + (i > 0 ? "." : "");
+    return out;
+  }
+  if (inet_pton(AF_INET6, s.c_str(), b) != 1) return {};
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    out += hex[b[i] & 0xf];
+    out += '.';
+    out += hex[b[i] >> 4];
+    if (i > 0) out += '.';
+  }
+  return out;
+}
+
+std::string reverse_name(std::string_view ip) {
+  auto labels = reversed_address_labels(ip);
+  if (labels.empty()) return {};
+  return labels + (labels.size() > 15 ? ".ip6.arpa" : ".in-addr.arpa");
+}
+
 bool same_name(std::string_view a, std::string_view b) { return normalize_name(a) == normalize_name(b); }
 
 }  // namespace bp::resolver

@@ -32,6 +32,13 @@ std::string hostname_problem(std::string_view name);
 /// \return true when the name, taken whole, is an IPv4 or IPv6 address literal.
 bool looks_like_ip_literal(std::string_view name);
 
+/// \return the address as reversed DNS labels ("79.113.0.203", or 32 nibbles for IPv6),
+/// as PTR names and DNSBL queries use them (RFC 1035 3.5, RFC 3596 2.5); "" for a non-address.
+std::string reversed_address_labels(std::string_view ip);
+
+/// \return the PTR name of an address: reversed labels under in-addr.arpa or ip6.arpa; "" for a non-address.
+std::string reverse_name(std::string_view ip);
+
 /// \return true when a and b name the same domain (case-insensitive, trailing dot ignored).
 bool same_name(std::string_view a, std::string_view b);
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 
@@ -50,16 +51,30 @@ const Code* match(const std::vector<Code>& codes, const std::array<std::uint8_t,
 
 asio::awaitable<Lookup> ask(resolver::Resolver& r, std::string name, RrType t) { co_return co_await r.lookup(std::move(name), t); }
 
-/// Asks A for every name, per_zone_inflight at a time.
-asio::awaitable<std::vector<Lookup>> ask_in_batches(resolver::Resolver& r, std::vector<std::string> names) {
-  std::vector<Lookup> out;
-  out.reserve(names.size());
-  for (std::size_t start = 0; start < names.size(); start += per_zone_inflight) {
-    std::vector<asio::awaitable<Lookup>> batch;
-    for (std::size_t k = start; k < std::min(names.size(), start + per_zone_inflight); ++k) batch.push_back(ask(r, names[k], RrType::a));
-    for (auto& l : co_await when_all(std::move(batch))) out.push_back(std::move(l));
+/// A sliding window over one zone's names: a few workers each take the next name as soon as
+/// their previous answer is in, so at most per_zone_inflight queries are in flight.
+struct Window {
+  std::vector<std::string> names;
+  std::vector<Lookup> answers;
+  std::size_t next{0};
+};
+
+asio::awaitable<int> window_worker(resolver::Resolver& r, std::shared_ptr<Window> w) {
+  while (w->next < w->names.size()) {
+    const auto k = w->next++;
+    w->answers[k] = co_await r.lookup(w->names[k], RrType::a);
   }
-  co_return out;
+  co_return 0;
+}
+
+asio::awaitable<std::vector<Lookup>> ask_in_window(resolver::Resolver& r, std::vector<std::string> names) {
+  auto w = std::make_shared<Window>();
+  w->answers.resize(names.size());
+  w->names = std::move(names);
+  std::vector<asio::awaitable<int>> workers;
+  for (std::size_t i = 0; i < std::min(per_zone_inflight, w->names.size()); ++i) workers.push_back(window_worker(r, w));
+  co_await when_all(std::move(workers));
+  co_return std::move(w->answers);
 }
 
 struct Health {
@@ -172,18 +187,9 @@ std::vector<DnsList> with_spamhaus_key(std::vector<DnsList> lists, const std::st
 }
 
 std::string query_name(const DnsList& list, const std::string& target) {
-  std::array<std::uint8_t, 16> a{};
-  const bool v4 = inet_pton(AF_INET, target.c_str(), a.data()) == 1;
-  const bool v6 = !v4 && inet_pton(AF_INET6, target.c_str(), a.data()) == 1;
-  if (list.kind == "domain") return v4 || v6 ? std::string{} : resolver::normalize_name(target) + "." + list.zone;
-  if (v4) return fmt::format("{}.{}.{}.{}.{}", a[3], a[2], a[1], a[0], list.zone);
-  if (!v6) return {};
-  std::string out;
-  for (int i = 15; i >= 0; --i) {
-    const auto b = a[static_cast<std::size_t>(i)];
-    out += fmt::format("{:x}.{:x}.", b & 0xf, b >> 4);
-  }
-  return out + list.zone;
+  const auto labels = resolver::reversed_address_labels(target);
+  if (list.kind == "domain") return labels.empty() ? resolver::normalize_name(target) + "." + list.zone : std::string{};
+  return labels.empty() ? std::string{} : labels + "." + list.zone;
 }
 
 Verdict classify(const DnsList& list, const Lookup& answer) {
@@ -276,7 +282,7 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
     for (auto& [list, idx] : by_zone) {
       std::vector<std::string> names;
       for (auto k : idx) names.push_back(jobs[k].query);
-      zones.push_back(ask_in_batches(r, std::move(names)));
+      zones.push_back(ask_in_window(r, std::move(names)));
       order.push_back(idx);
     }
     auto per_zone = co_await when_all(std::move(zones));

@@ -95,18 +95,7 @@ std::string address_text(const Address& a) {
   return buf;
 }
 
-std::string reverse_name(const Address& a) {
-  std::string out;
-  if (!a.v6) {
-    for (int i = 3; i >= 0; --i) out += fmt::format("{}.", a.bytes[static_cast<std::size_t>(i)]);
-    return out + "in-addr.arpa";
-  }
-  for (int i = 15; i >= 0; --i) {
-    const auto b = a.bytes[static_cast<std::size_t>(i)];
-    out += fmt::format("{:x}.{:x}.", b & 0xf, b >> 4);
-  }
-  return out + "ip6.arpa";
-}
+std::string reverse_name(const Address& a) { return resolver::reverse_name(address_text(a)); }
 
 struct Eval {
   SpfResult result{SpfResult::none};

@@ -538,6 +538,25 @@ TEST_CASE("dnsbl: hostile answers are findings, never a false listed or clean") 
   CHECK(bp("dnsbl --zone 'not a zone' 203.0.113.1").rc == 2);
 }
 
+TEST_CASE("predict: a profile that maps a list to the generic block prints the client's confirmed name") {
+  char path[] = "/tmp/bp-profile-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  const std::string profile =
+      "name = 'internal-block'\n[[check]]\nrestriction = 'reject_rbl_client'\n"
+      "rules = [ { list = 'spamcop', entry = 'client-host-blocked' }, { list = 'provider-aggregate', entry = 'client-host-blocked' } ]\n";
+  REQUIRE(write(fd, profile.data(), profile.size()) == static_cast<ssize_t>(profile.size()));
+  close(fd);
+  auto named = predict("alice@example.com", std::string("bob@example.org' --profile '") + path + "' --dnsbl-resolver 192.0.2.54 --ip '203.0.113.71", 1);
+  CHECK(named["profile"] == "internal-block");
+  CHECK(named["bounces"][0]["catalog_id"] == "client-host-blocked");
+  CHECK(named["bounces"][0]["code"] == 554);
+  CHECK(named["bounces"][0]["text"] == "<mail71.example.com[203.0.113.71]>: Client host rejected: The sender's mail server is blocked");
+  auto unconfirmed = predict("alice@example.com", std::string("bob@example.org' --profile '") + path + "' --dnsbl-resolver 192.0.2.54 --ip '203.0.113.81", 1);
+  CHECK(unconfirmed["bounces"][0]["text"] == "<unknown[203.0.113.81]>: Client host rejected: The sender's mail server is blocked");
+  std::remove(path);
+}
+
 TEST_CASE("check: a mail host on a blocklist, and the domain on a domain list") {
   auto r = bp(std::string("check --json listed-mx.example.net spammy.example.net") + routable);
   REQUIRE(r.j.is_object());
@@ -589,6 +608,11 @@ TEST_CASE("predict: every blocklist bounce of the articles on its lab fixture") 
     if (row.text != nullptr) CHECK(j["bounces"][0]["text"] == row.text);
     CHECK(j["bounces"][0]["evidence"][0]["query"].get<std::string>().find(".") != std::string::npos);
   }
+  // An aggregate code that names none of the five lists: the generic aggregate row (T16).
+  auto generic = predict("alice@example.com", "bob@example.org' --dnsbl-resolver 192.0.2.54 --ip '203.0.113.85", 1);
+  CHECK(generic["bounces"][0]["catalog_id"] == "dnsbl-provider-aggregate");
+  CHECK(generic["bounces"][0]["text"] ==
+        "ACL dns_rbl; Client host [203.0.113.85] blocked using sa-ip4tset.blagr.emailsrvr.com=127.30.0.2");
   // The open-resolver answer is not a listing: no bounce, and the prediction says what was not checked.
   auto err = predict("alice@example.com", "bob@example.org' --dnsbl-resolver 192.0.2.54 --ip '203.0.113.69", 1);
   for (const auto& b : err["bounces"]) CHECK(b["catalog_id"].get<std::string>().rfind("dnsbl-", 0) != 0);

@@ -68,6 +68,7 @@ zone:
   - domain: example.net
   - domain: example.org
   - domain: broken.example
+  - domain: 113.0.203.in-addr.arpa
 CONF
   ip netns exec "$ns" knotd -c "$state/knot.conf" > "$state/knot.log" 2>&1 &
   echo $! > "$state/knot.pid"

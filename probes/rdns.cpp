@@ -1,0 +1,48 @@
+#include "rdns.hpp"
+
+#include <async.hpp>
+#include <domain_name.hpp>
+
+#include <arpa/inet.h>
+
+#include <array>
+
+namespace bp::probes {
+
+namespace {
+asio::awaitable<resolver::Lookup> ask(resolver::Resolver& r, std::string name, resolver::RrType t) {
+  co_return co_await r.lookup(std::move(name), t);
+}
+
+bool same_address(const std::string& a, const std::string& b) {
+  std::array<unsigned char, 16> x{}, y{};
+  const int fa = a.find(':') == std::string::npos ? AF_INET : AF_INET6;
+  const int fb = b.find(':') == std::string::npos ? AF_INET : AF_INET6;
+  return fa == fb && inet_pton(fa, a.c_str(), x.data()) == 1 && inet_pton(fb, b.c_str(), y.data()) == 1 && x == y;
+}
+}  // namespace
+
+asio::awaitable<std::string> confirmed_name(resolver::Resolver& r, std::string ip) {
+  const auto ptr_name = resolver::reverse_name(ip);
+  if (ptr_name.empty()) co_return std::string{};
+  auto ptr = co_await r.lookup(ptr_name, resolver::RrType::ptr);
+  if (!ptr.ok()) co_return std::string{};
+  const auto type = ip.find(':') == std::string::npos ? resolver::RrType::a : resolver::RrType::aaaa;
+  std::vector<std::string> names;
+  std::vector<asio::awaitable<resolver::Lookup>> ops;
+  for (const auto& rec : ptr->records) {
+    if (names.size() >= 10) break;
+    names.push_back(rec.target);
+    ops.push_back(ask(r, rec.target, type));
+  }
+  auto fwd = co_await when_all(std::move(ops));
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!fwd[i].ok()) continue;
+    for (const auto& a : fwd[i]->records) {
+      if (same_address(a.address, ip)) co_return names[i];
+    }
+  }
+  co_return std::string{};
+}
+
+}  // namespace bp::probes
