@@ -224,6 +224,13 @@ asio::awaitable<std::vector<report::DomainResult>> check_all(resolver::Resolver&
   co_return co_await when_all(std::move(ops));
 }
 
+/// jsonl and junit describe per-domain checks; the other commands print one object.
+void require_single_object_format(const CommonOptions& o, const char* command) {
+  if (o.format == "jsonl" || o.format == "junit") {
+    throw UsageError(fmt::format("--format {} is for check; {} prints text or json", o.format, command));
+  }
+}
+
 void emit(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
 /// Bytes from the network need not be UTF-8: invalid sequences are replaced, never fatal.
@@ -257,8 +264,14 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domain
   DnsRun dns(o);
   auto results = dns.run(check_all(dns.resolver(), dns.dnsbl_resolver(), domains, policy, dnsbl_lists(o)));
   const auto run = dns.info();
+  Severity threshold = Severity::error;
+  probes::parse_severity(o.fail_on, &threshold);
   if (o.format == "json") {
     emit_json(report::check_json(results, run, o.verbose));
+  } else if (o.format == "jsonl") {
+    emit(report::check_jsonl(results, run, o.verbose));
+  } else if (o.format == "junit") {
+    emit(report::check_junit(results, run, threshold));
   } else {
     emit(report::check_text(results, run, render_options(o)));
   }
@@ -330,6 +343,7 @@ asio::awaitable<PredictGather> gather(resolver::Resolver& r, resolver::Resolver&
 
 int run_predict(const CommonOptions& o, const std::string& from, const std::string& to,
                 const std::vector<std::string>& ips, const std::string& helo, const std::vector<std::string>& dkim_pass) {
+  require_single_object_format(o, "predict");
   std::optional<report::Catalog> catalog_holder;
   const auto& catalog = catalog_for(o, catalog_holder);
   auto profile = o.profile_file.empty() ? report::Profile::builtin(catalog) : report::Profile::load_file(o.profile_file, catalog);
@@ -392,6 +406,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
 }
 
 int run_explain(const CommonOptions& o, const std::vector<std::string>& args) {
+  require_single_object_format(o, "explain");
   std::optional<report::Catalog> catalog_holder;
   const auto& catalog = catalog_for(o, catalog_holder);
   std::string text;
@@ -417,6 +432,7 @@ int run_explain(const CommonOptions& o, const std::vector<std::string>& args) {
 }
 
 int run_spf(const CommonOptions& o, const std::string& ip, const std::string& sender, const std::string& helo) {
+  require_single_object_format(o, "spf");
   if (!probes::classify(ip)) throw UsageError(fmt::format("--ip '{}' is not an IP address", ip));
   probes::spf::SpfQuery q{ip, sender, helo, "unknown"};
   if ((sender.empty() || sender == "<>") && helo.empty()) throw UsageError("the null sender needs --helo (its domain is checked)");
@@ -432,6 +448,7 @@ int run_spf(const CommonOptions& o, const std::string& ip, const std::string& se
 }
 
 int run_dmarc(const CommonOptions& o, const std::string& raw_domain) {
+  require_single_object_format(o, "dmarc");
   const auto domain = check_domain_arg(raw_domain);
   DnsRun dns(o);
   auto d = dns.run(probes::dmarc::discover_dmarc(dns.resolver(), domain, true));
@@ -445,6 +462,7 @@ int run_dmarc(const CommonOptions& o, const std::string& raw_domain) {
 }
 
 int run_dnsbl(const CommonOptions& o, const std::vector<std::string>& raw) {
+  require_single_object_format(o, "dnsbl");
   std::vector<std::string> targets;
   for (const auto& t : raw) {
     if (probes::classify(t)) {
@@ -466,6 +484,7 @@ int run_dnsbl(const CommonOptions& o, const std::vector<std::string>& raw) {
 }
 
 int run_catalog(const CommonOptions& o) {
+  require_single_object_format(o, "catalog");
   std::optional<report::Catalog> catalog_holder;
   const auto& catalog = catalog_for(o, catalog_holder);
   if (o.format == "json") {

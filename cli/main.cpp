@@ -25,7 +25,8 @@ void add_common(CLI::App* cmd, bp::cli::CommonOptions& o, bool dns) {
     cmd->add_option("--fail-on", o.fail_on, "lowest severity that makes the exit code 1")
         ->check(CLI::IsMember({"ok", "info", "warning", "error"}));
   }
-  cmd->add_option("--format", o.format, "output format")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--format", o.format, dns ? "output format (jsonl and junit: check only)" : "output format")
+      ->check(CLI::IsMember({"text", "json", "jsonl", "junit"}));
   cmd->add_flag("--json", o.json, "same as --format json");
   cmd->add_flag("-v,--verbose", o.verbose, "show evidence: every query and answer");
   cmd->add_option("--color", o.color, "colour output")->check(CLI::IsMember({"auto", "always", "never"}));

@@ -195,6 +195,63 @@ std::string check_text(const std::vector<DomainResult>& results, const RunInfo& 
   return out;
 }
 
+std::string check_jsonl(const std::vector<DomainResult>& results, const RunInfo& run, bool verbose) {
+  const json all = check_json(results, run, verbose);
+  std::string out;
+  for (auto d : all["domains"]) {
+    d["schema"] = schema_version;
+    d["command"] = "check";
+    out += d.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  }
+  return out;
+}
+
+namespace {
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') ? ' ' : c;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::string check_junit(const std::vector<DomainResult>& results, const RunInfo& run, Severity fail_on) {
+  std::string suites;
+  int total = 0, failures = 0;
+  for (const auto& r : results) {
+    std::string cases;
+    int fails = 0;
+    for (const auto& f : r.findings) {
+      const Severity s = f.checked ? f.severity : Severity::warning;
+      const bool failed = s >= fail_on;
+      fails += failed ? 1 : 0;
+      cases += fmt::format("    <testcase classname=\"{}.{}\" name=\"{} {}\">", xml_escape(r.domain), xml_escape(f.probe),
+                           xml_escape(f.code), xml_escape(f.subject));
+      if (failed) {
+        cases += fmt::format("<failure type=\"{}\" message=\"{}\">{}</failure>", f.checked ? probes::to_string(f.severity) : "not-checked",
+                             xml_escape(f.summary), xml_escape(f.fix));
+      } else {
+        cases += fmt::format("<system-out>{}</system-out>", xml_escape(f.summary));
+      }
+      cases += "</testcase>\n";
+    }
+    total += static_cast<int>(r.findings.size());
+    failures += fails;
+    suites += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n{}  </testsuite>\n", xml_escape(r.domain),
+                          r.findings.size(), fails, cases);
+  }
+  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"bounceprobe check\" tests=\"{}\" "
+                     "failures=\"{}\" time=\"{:.3f}\">\n{}</testsuites>\n",
+                     total, failures, run.elapsed_ms / 1000.0, suites);
+}
+
 json predict_json(const PredictInput& in, const Prediction& p, const std::vector<Finding>& findings,
                   const std::string& profile, const RunInfo& run, bool verbose) {
   json bounces = json::array();

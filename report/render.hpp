@@ -62,6 +62,11 @@ struct Tally {
 nlohmann::json finding_json(const probes::Finding& f);
 nlohmann::json check_json(const std::vector<DomainResult>& results, const RunInfo& run, bool verbose);
 std::string check_text(const std::vector<DomainResult>& results, const RunInfo& run, const RenderOptions& o);
+/// One JSON object per domain per line, each with "schema" (for streaming into log pipelines).
+std::string check_jsonl(const std::vector<DomainResult>& results, const RunInfo& run, bool verbose);
+/// JUnit XML: a test suite per domain, a test case per finding; errors (and, with
+/// fail_on at or below warning, warnings and unchecked findings) are failures.
+std::string check_junit(const std::vector<DomainResult>& results, const RunInfo& run, probes::Severity fail_on);
 
 nlohmann::json predict_json(const PredictInput& in, const Prediction& p, const std::vector<probes::Finding>& findings,
                             const std::string& profile, const RunInfo& run, bool verbose);

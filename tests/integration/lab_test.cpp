@@ -73,7 +73,10 @@ Run bp(const std::string& args, const std::string& stdin_text = "") {
   ss << e.rdbuf();
   r.err = ss.str();
   std::remove(errfile);
-  if (!r.out.empty() && r.out.front() == '{') r.j = json::parse(r.out);
+  if (!r.out.empty() && r.out.front() == '{') {
+    r.j = json::parse(r.out, nullptr, false);  // JSON Lines is not one document: leave it to the caller
+    if (r.j.is_discarded()) r.j = json();
+  }
   return r;
 }
 
@@ -253,6 +256,26 @@ TEST_CASE("check: 500 domains in one run lose no answers (bounded queries in fli
   int retried = 0;
   for (const auto& q : r.j["run"]["queries"]["log"]) retried += q["attempt"].get<int>() > 1 ? 1 : 0;
   CHECK(retried == 0);  // an answer lost to an overflowing socket shows up as a second attempt
+}
+
+TEST_CASE("check: JSON Lines and JUnit XML for pipelines") {
+  auto l = bp(std::string("check --format jsonl example.com nomail.example.net") + routable);
+  CHECK(l.rc == 1);
+  std::istringstream lines(l.out);
+  std::string line;
+  std::vector<json> objs;
+  while (std::getline(lines, line)) objs.push_back(json::parse(line));
+  REQUIRE(objs.size() == 2);
+  CHECK(objs[0]["schema"] == "bounceprobe/1");
+  CHECK(objs[0]["domain"] == "example.com");
+  CHECK(objs[1]["domain"] == "nomail.example.net");
+  auto x = bp(std::string("check --format junit example.com nomail.example.net") + routable);
+  CHECK(x.rc == 1);
+  CHECK(x.out.rfind("<?xml", 0) == 0);
+  CHECK(x.out.find("<testsuite name=\"example.com\"") != std::string::npos);
+  CHECK(x.out.find("<testsuite name=\"nomail.example.net\"") != std::string::npos);
+  CHECK(x.out.find("<failure type=\"error\" message=\"nomail.example.net has no MX, A or AAAA records") != std::string::npos);
+  CHECK(bp("predict --format junit --from a@example.com --to b@example.org").rc == 2);
 }
 
 TEST_CASE("check: the text report groups by probe and shows evidence with --verbose") {
