@@ -44,10 +44,6 @@ Evidence evidence_of(const std::string& name, RrType type, const Lookup& l) {
   return Evidence{fmt::format("{} {}", name, resolver::to_string(type)), resolver::answer_text(l)};
 }
 
-asio::awaitable<Lookup> ask(resolver::Resolver& r, std::string name, RrType type) {
-  co_return co_await r.lookup(std::move(name), type);
-}
-
 Finding make(std::string code, Severity sev, std::string subject, std::string summary) {
   return make_finding("mx", std::move(code), sev, std::move(subject), std::move(summary));
 }
@@ -64,8 +60,8 @@ asio::awaitable<HostLookup> lookup_host(resolver::Resolver& r, std::string host,
     co_return h;
   }
   std::vector<asio::awaitable<Lookup>> ops;
-  ops.push_back(ask(r, host, RrType::a));
-  ops.push_back(ask(r, host, RrType::aaaa));
+  ops.push_back(r.lookup(host, RrType::a));
+  ops.push_back(r.lookup(host, RrType::aaaa));
   auto results = co_await when_all(std::move(ops));
   const RrType types[] = {RrType::a, RrType::aaaa};
   for (std::size_t i = 0; i < 2; ++i) {

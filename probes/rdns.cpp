@@ -10,10 +10,6 @@
 namespace bp::probes {
 
 namespace {
-asio::awaitable<resolver::Lookup> ask(resolver::Resolver& r, std::string name, resolver::RrType t) {
-  co_return co_await r.lookup(std::move(name), t);
-}
-
 bool same_address(const std::string& a, const std::string& b) {
   std::array<unsigned char, 16> x{}, y{};
   const int fa = a.find(':') == std::string::npos ? AF_INET : AF_INET6;
@@ -33,7 +29,7 @@ asio::awaitable<std::string> confirmed_name(resolver::Resolver& r, std::string i
   for (const auto& rec : ptr->records) {
     if (names.size() >= 10) break;
     names.push_back(rec.target);
-    ops.push_back(ask(r, rec.target, type));
+    ops.push_back(r.lookup(rec.target, type));
   }
   auto fwd = co_await when_all(std::move(ops));
   for (std::size_t i = 0; i < names.size(); ++i) {

@@ -49,8 +49,6 @@ const Code* match(const std::vector<Code>& codes, const std::array<std::uint8_t,
   return nullptr;
 }
 
-asio::awaitable<Lookup> ask(resolver::Resolver& r, std::string name, RrType t) { co_return co_await r.lookup(std::move(name), t); }
-
 /// A sliding window over one zone's names: a few workers each take the next name as soon as
 /// their previous answer is in, so at most per_zone_inflight queries are in flight.
 struct Window {
@@ -86,8 +84,8 @@ struct Health {
 asio::awaitable<Health> test_zone(resolver::Resolver& r, DnsList list) {
   const bool ip = list.kind == "ip";
   std::vector<asio::awaitable<Lookup>> ops;
-  ops.push_back(ask(r, (ip ? "2.0.0.127." : "test.") + list.zone, RrType::a));
-  ops.push_back(ask(r, (ip ? "1.0.0.127." : "invalid.") + list.zone, RrType::a));
+  ops.push_back(r.lookup((ip ? "2.0.0.127." : "test.") + list.zone, RrType::a));
+  ops.push_back(r.lookup((ip ? "1.0.0.127." : "invalid.") + list.zone, RrType::a));
   auto res = co_await when_all(std::move(ops));
   auto positive = classify(list, res[0]);
   auto negative = classify(list, res[1]);

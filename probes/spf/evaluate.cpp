@@ -217,9 +217,7 @@ asio::awaitable<Match> match_addresses(State& st, std::string target, int cidr4,
 
 asio::awaitable<Match> match_address_ops(State& st, std::vector<std::string> hosts, int cidr4, int cidr6, std::string* detail) {
   std::vector<asio::awaitable<Lookup>> ops;
-  for (auto& h : hosts) ops.push_back([](resolver::Resolver& r, std::string n, RrType t) -> asio::awaitable<Lookup> {
-    co_return co_await r.lookup(std::move(n), t);
-  }(st.r, h, st.ip.v6 ? RrType::aaaa : RrType::a));
+  for (auto& h : hosts) ops.push_back(st.r.lookup(h, st.ip.v6 ? RrType::aaaa : RrType::a));
   auto results = co_await when_all(std::move(ops));
   for (std::size_t i = 0; i < results.size(); ++i) {
     const auto& l = results[i];
@@ -297,9 +295,7 @@ asio::awaitable<Match> match_term(State& st, const Term& t, const MacroContext& 
         if (names.size() < max_ptr_names) names.push_back(rec.target);
       }
       std::vector<asio::awaitable<Lookup>> ops;
-      for (auto& n : names) ops.push_back([](resolver::Resolver& r, std::string h, RrType ty) -> asio::awaitable<Lookup> {
-        co_return co_await r.lookup(std::move(h), ty);
-      }(st.r, n, st.ip.v6 ? RrType::aaaa : RrType::a));
+      for (auto& n : names) ops.push_back(st.r.lookup(n, st.ip.v6 ? RrType::aaaa : RrType::a));
       auto fwd = co_await when_all(std::move(ops));
       for (std::size_t i = 0; i < names.size(); ++i) {
         if (!fwd[i].ok()) continue;

@@ -43,13 +43,11 @@ struct Walk {
   std::set<std::string> seen;
 };
 
-asio::awaitable<Lookup> fetch(resolver::Resolver& r, std::string name, RrType t) { co_return co_await r.lookup(std::move(name), t); }
-
 /// Fetches and parses the records of a level of the include/redirect tree at once.
 asio::awaitable<void> walk(Walk& w, std::vector<std::size_t> level) {
   while (!level.empty()) {
     std::vector<asio::awaitable<Lookup>> ops;
-    for (auto i : level) ops.push_back(fetch(w.r, w.nodes[i].domain, RrType::txt));
+    for (auto i : level) ops.push_back(w.r.lookup(w.nodes[i].domain, RrType::txt));
     auto results = co_await when_all(std::move(ops));
     std::vector<std::size_t> next;
     for (std::size_t k = 0; k < level.size(); ++k) {
