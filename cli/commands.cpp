@@ -177,9 +177,15 @@ asio::awaitable<report::DomainResult> check_one(resolver::Resolver& r, resolver:
   d.dmarc = std::move(dm);
   d.findings = d.mx.findings;
   for (auto& f : probes::sender_domain_findings(d.mx, "")) d.findings.push_back(std::move(f));
-  d.findings.insert(d.findings.end(), d.spf.findings.begin(), d.spf.findings.end());
+  // A domain that does not exist has no SPF or DMARC record either: saying so again is noise.
+  const bool gone = d.mx.status == probes::MxStatus::domain_not_found;
+  for (const auto& f : d.spf.findings) {
+    if (!(gone && f.code == "spf.none")) d.findings.push_back(f);
+  }
   for (auto& f : probes::spf::spf_mx_findings(d.spf, d.mx)) d.findings.push_back(std::move(f));
-  d.findings.insert(d.findings.end(), d.dmarc.findings.begin(), d.dmarc.findings.end());
+  for (const auto& f : d.dmarc.findings) {
+    if (!(gone && f.code == "dmarc.none")) d.findings.push_back(f);
+  }
   // Blocklists depend on the MX answer: the mail hosts' public addresses, the single
   // addresses SPF authorizes (wider ranges are named as skipped), and the domain itself.
   std::vector<std::string> targets{domain};
@@ -198,14 +204,17 @@ asio::awaitable<report::DomainResult> check_one(resolver::Resolver& r, resolver:
     else d.dnsbl_skipped.push_back(range);
   }
   d.dnsbl = co_await probes::dnsbl::check_dnsbl(blr, targets, std::move(lists));
+  // Per domain, only what matters: listings and lookups that failed. Clean answers become one
+  // line; a list without a public zone is a fact about the list (`bounceprobe dnsbl` shows it).
   int clean = 0;
   for (const auto& f : d.dnsbl.findings) {
     if (f.code == "dnsbl.clean") ++clean;
-    else d.findings.push_back(f);
+    else if (f.code != "dnsbl.no-public-zone") d.findings.push_back(f);
   }
   if (clean > 0) {
-    d.findings.push_back(probes::make_finding("dnsbl", "dnsbl.clean", probes::Severity::ok, domain,
-                                              fmt::format("{} lookups of {} and its mail hosts on blocklists: not listed", clean, domain)));
+    d.findings.push_back(probes::make_finding(
+        "dnsbl", "dnsbl.clean", probes::Severity::ok, domain,
+        fmt::format("{} and its mail hosts are on no blocklist ({} lookup{})", domain, clean, clean == 1 ? "" : "s")));
   }
   if (!d.dnsbl_skipped.empty()) {
     d.findings.push_back(probes::make_finding(

@@ -264,8 +264,9 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
             // Postfix names the client by its verified reverse name, or "unknown".
             const auto name = in.client_names.find(ip);
             auto b = bounce(ctx, check, rule.entry,
-                            fmt::format("{} is listed on {} ({}{}); remove it: {}", ip, res.list_name, res.verdict.code,
-                                        res.verdict.sublist.empty() ? "" : " " + res.verdict.sublist, res.removal),
+                            fmt::format("{} is listed on {} ({}{}){}", ip, res.list_name, res.verdict.code,
+                                        res.verdict.sublist.empty() ? "" : ": " + res.verdict.sublist,
+                                        res.txt.empty() ? "" : "; the list says: " + res.txt),
                             ev,
                             {{"ip", ip}, {"list_code", code},
                              {"client_name", name == in.client_names.end() ? "unknown" : name->second}});
