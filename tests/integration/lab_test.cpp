@@ -679,6 +679,24 @@ TEST_CASE("bad input: one clear line on stderr and exit 2") {
   }
 }
 
+TEST_CASE("hostile resolvers: garbage, another question, truncated replies are findings, never a crash or hang") {
+  for (const char* server : {"192.0.2.95", "192.0.2.94", "192.0.2.93"}) {
+    CAPTURE(server);
+    auto r = bp(std::string("check --json example.com --timeout 300 --tries 2 --resolver ") + server);
+    CHECK((r.rc == 0 || r.rc == 1 || r.rc == 3));  // an exit code, not a signal
+    CHECK(r.seconds < 3.0);
+    if (r.rc == 3) {
+      CHECK(r.err.rfind("bounceprobe: error: ", 0) == 0);
+      continue;
+    }
+    REQUIRE(r.j.is_object());
+    const auto& d = r.j["domains"][0];
+    CHECK(d["mx"]["status"] == "lookup_failed");  // never "no MX" or "does not exist"
+    CHECK(codes(d).count("mx.lookup-failed") == 1);
+    CHECK(codes(d).count("mx.domain-not-found") == 0);
+  }
+}
+
 TEST_CASE("an unreachable or mute resolver: exit 3, one line, within timeout x tries") {
   // 192.0.2.97: nothing listens (port unreachable). 192.0.2.98: swallows queries, never answers.
   for (const char* server : {"192.0.2.97", "192.0.2.98"}) {

@@ -9,8 +9,9 @@
 #
 # Addresses (on the namespace's lo): 192.0.2.53 Knot DNS (also in the
 # namespace's resolv.conf), 192.0.2.54 rbldnsd serving blocklist zones named
-# like the real lists (tests/lab/rbldnsd), 192.0.2.98 mute DNS peer,
-# 192.0.2.97 nothing at all.
+# like the real lists (tests/lab/rbldnsd), 192.0.2.98 a mute DNS peer, 192.0.2.95
+# one answering garbage, 192.0.2.94 one answering another question, 192.0.2.93
+# one sending truncated replies, 192.0.2.97 nothing at all.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,7 +37,7 @@ start() {
   echo "$ns" > "$state/netns"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  for a in $dns_addr $rbl_addr $mute_addr 192.0.2.97 192.0.2.25 192.0.2.26; do
+  for a in $dns_addr $rbl_addr $mute_addr 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 192.0.2.25 192.0.2.26; do
     ip -n "$ns" addr add "$a/32" dev lo
   done
   mkdir -p "/etc/netns/$ns"
@@ -85,6 +86,12 @@ CONF
   if [ -n "$mute_bin" ]; then
     ip netns exec "$ns" "$mute_bin" $mute_addr 53 > "$state/mute.log" 2>&1 &
     echo $! > "$state/mute.pid"
+    local i=0
+    for pair in 192.0.2.95:garbage 192.0.2.94:mismatch 192.0.2.93:truncated; do
+      ip netns exec "$ns" "$mute_bin" "${pair%%:*}" 53 "${pair##*:}" > /dev/null 2>&1 &
+      echo $! > "$state/hostile$i.pid"
+      i=$((i + 1))
+    done
   fi
   # Wait for the server to answer before the first test query.
   for _ in $(seq 1 100); do
@@ -106,7 +113,7 @@ stop_lab() {
   [ -f "$state/netns" ] || return 0
   local ns
   ns=$(cat "$state/netns")
-  for p in knot mute rbldnsd; do
+  for p in knot mute rbldnsd hostile0 hostile1 hostile2; do
     if [ -f "$state/$p.pid" ]; then
       kill "$(cat "$state/$p.pid")" 2>/dev/null || true
       rm -f "$state/$p.pid"
