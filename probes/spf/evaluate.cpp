@@ -127,7 +127,8 @@ void prefetch(State& st, const Record& rec, const MacroContext& ctx) {
   int n = 0;
   for (const auto& t : rec.terms) {
     if (!t.counts_lookup() || ++n > max_dns_terms) continue;
-    if (t.domain_spec.find('%') != std::string::npos && t.domain_spec.find("%{p") != std::string::npos) continue;
+    // %{p} needs a PTR validation first; that term is fetched when it is evaluated.
+    if (t.domain_spec.find("%{p") != std::string::npos || t.domain_spec.find("%{P") != std::string::npos) continue;
     auto target = t.domain_spec.empty() ? Result<std::string, MacroError>(ctx.domain) : expand_macros(t.domain_spec, ctx, true, false);
     if (!target.ok()) continue;
     RrType type = RrType::txt;

@@ -138,6 +138,18 @@ asio::awaitable<SpfLint> lint_spf(resolver::Resolver& r, std::string domain) {
   }
   subtree(w.nodes, 0);
   out.lookups = root.subtree_lookups;
+  // Start every literal a/mx/exists lookup of the whole tree at once; the checks
+  // below then read them in order from the resolver's shared cache.
+  for (const auto& n : w.nodes) {
+    if (!n.parsed || !n.parsed->ok()) continue;
+    for (const auto& t : n.parsed->value().terms) {
+      if (t.modifier || t.domain_spec.find('%') != std::string::npos) continue;
+      const auto target = t.domain_spec.empty() ? n.domain : resolver::normalize_name(t.domain_spec);
+      if (t.mechanism == Mechanism::mx) r.prefetch(target, RrType::mx);
+      if (t.mechanism == Mechanism::a || t.mechanism == Mechanism::exists) r.prefetch(target, RrType::a);
+      if (t.mechanism == Mechanism::a) r.prefetch(target, RrType::aaaa);
+    }
+  }
   std::set<std::string> ranges;
   bool problem = false;
   for (auto& n : w.nodes) {
