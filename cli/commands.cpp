@@ -14,6 +14,8 @@
 #include <resolver.hpp>
 #include <rdns.hpp>
 #include <sender.hpp>
+#include <smtp.hpp>
+#include <observed.hpp>
 #include <spf/evaluate.hpp>
 #include <spf/lint.hpp>
 #include <dmarc/dmarc.hpp>
@@ -22,6 +24,8 @@
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/io_context.hpp>
+#include <asio/ip/host_name.hpp>
+#include <asio/ip/tcp.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -151,6 +155,47 @@ int exit_for(const std::vector<Finding>& findings, const CommonOptions& o) {
   return exit_ok;
 }
 
+/// \return true when `ip` is an address of this machine (a socket can be bound to it).
+bool is_local_address(const std::string& ip) {
+  asio::io_context ctx;
+  std::error_code ec;
+  const auto addr = asio::ip::make_address(ip, ec);
+  if (ec) return false;
+  asio::ip::tcp::socket sock(ctx);
+  sock.open(addr.is_v4() ? asio::ip::tcp::v4() : asio::ip::tcp::v6(), ec);
+  if (!ec) sock.bind(asio::ip::tcp::endpoint(addr, 0), ec);
+  return !ec;
+}
+
+/// The dialogue's plan from the options: who we say we are, where we connect from, how long we wait.
+std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, const AddressPolicy& policy, std::string source) {
+  if (o.no_smtp) return std::nullopt;
+  probes::SmtpOptions s;
+  s.policy = policy;
+  s.max_connections = o.max_connections;
+  auto& p = s.plan;
+  p.helo = o.helo.empty() ? asio::ip::host_name() : o.helo;
+  if (auto why = resolver::hostname_problem(p.helo); !why.empty() && !probes::classify(p.helo)) {
+    throw UsageError(fmt::format("--helo '{}' is not a host name: {}", p.helo, why));
+  }
+  p.tls.ca_file = o.ca_file;
+  if (!o.ca_file.empty() && std::fopen(o.ca_file.c_str(), "r") == nullptr) {
+    throw UsageError(fmt::format("--ca-file '{}' cannot be read", o.ca_file));
+  }
+  p.timeouts.connect = smtp::Millis(o.connect_timeout_ms);
+  p.timeouts.banner = smtp::Millis(o.smtp_timeout_ms);
+  p.timeouts.command = smtp::Millis(o.smtp_timeout_ms);
+  p.timeouts.tls = smtp::Millis(o.smtp_timeout_ms);
+  p.port = static_cast<std::uint16_t>(o.smtp_port);
+  if (!o.source_ip.empty()) {
+    if (!probes::classify(o.source_ip)) throw UsageError(fmt::format("--source-ip '{}' is not an IP address", o.source_ip));
+    if (!is_local_address(o.source_ip)) throw UsageError(fmt::format("--source-ip {} is not an address of this machine", o.source_ip));
+    source = o.source_ip;
+  }
+  p.source = std::move(source);
+  return s;
+}
+
 std::string check_domain_arg(const std::string& raw) {
   std::string problem;
   auto ascii = probes::domain_to_ascii(raw, &problem);
@@ -164,8 +209,28 @@ std::string check_domain_arg(const std::string& raw) {
   return *ascii;
 }
 
-asio::awaitable<report::DomainResult> check_one(resolver::Resolver& r, resolver::Resolver& blr, std::string domain,
-                                                AddressPolicy policy, std::vector<probes::dnsbl::DnsList> lists) {
+asio::awaitable<std::optional<probes::SmtpReport>> maybe_smtp(resolver::Resolver& r, probes::SmtpGate& gate,
+                                                            const probes::MxReport& mx, std::optional<probes::SmtpOptions> o) {
+  if (!o) co_return std::nullopt;
+  co_return co_await probes::probe_smtp(r, gate, mx, std::move(*o));
+}
+
+struct CheckContext {
+  resolver::Resolver& r;
+  resolver::Resolver& blr;
+  probes::SmtpGate& gate;
+  const report::Catalog& catalog;
+  AddressPolicy policy;
+  std::vector<probes::dnsbl::DnsList> lists;
+  std::optional<probes::SmtpOptions> smtp;
+  bool relay_test{false};
+  std::string relay_to;
+  std::string smtp_from;
+};
+
+asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::string domain) {
+  auto& r = cx.r;
+  auto policy = cx.policy;
   using namespace asio::experimental::awaitable_operators;
   report::DomainResult d;
   d.domain = domain;
@@ -203,7 +268,16 @@ asio::awaitable<report::DomainResult> check_one(resolver::Resolver& r, resolver:
     if (len == "32" || len == "128") add(range.substr(0, slash));
     else d.dnsbl_skipped.push_back(range);
   }
-  d.dnsbl = co_await probes::dnsbl::check_dnsbl(blr, targets, std::move(lists));
+  // The dialogue also needs only the MX answer: it runs next to the blocklist lookups.
+  std::optional<probes::SmtpOptions> smtp = cx.smtp;
+  if (smtp) {
+    smtp->plan.recipients = {{"postmaster@" + domain, "postmaster"}, {probes::random_local_part() + "@" + domain, "random"}};
+    if (cx.relay_test) smtp->plan.recipients.push_back({cx.relay_to, "relay"});
+    smtp->plan.sender = cx.smtp_from;
+  }
+  auto [bl, sm] = co_await (probes::dnsbl::check_dnsbl(cx.blr, targets, cx.lists) && maybe_smtp(r, cx.gate, d.mx, std::move(smtp)));
+  d.dnsbl = std::move(bl);
+  d.smtp = std::move(sm);
   // Per domain, only what matters: listings and lookups that failed. Clean answers become one
   // line; a list without a public zone is a fact about the list (`bounceprobe dnsbl` shows it).
   int clean = 0;
@@ -222,14 +296,16 @@ asio::awaitable<report::DomainResult> check_one(resolver::Resolver& r, resolver:
         fmt::format("{} SPF range(s) wider than one address were not queried address by address (e.g. {})",
                     d.dnsbl_skipped.size(), d.dnsbl_skipped.front())));
   }
+  if (d.smtp) {
+    for (const auto& f : d.smtp->findings) d.findings.push_back(f);
+    for (auto& f : report::observed_findings(report::observe(cx.catalog, *d.smtp))) d.findings.push_back(std::move(f));
+  }
   co_return d;
 }
 
-asio::awaitable<std::vector<report::DomainResult>> check_all(resolver::Resolver& r, resolver::Resolver& blr,
-                                                            std::vector<std::string> domains, AddressPolicy policy,
-                                                            std::vector<probes::dnsbl::DnsList> lists) {
+asio::awaitable<std::vector<report::DomainResult>> check_all(const CheckContext& cx, std::vector<std::string> domains) {
   std::vector<asio::awaitable<report::DomainResult>> ops;
-  for (auto& d : domains) ops.push_back(check_one(r, blr, d, policy, lists));
+  for (auto& d : domains) ops.push_back(check_one(cx, d));
   co_return co_await when_all(std::move(ops));
 }
 
@@ -270,8 +346,21 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domain
   std::vector<std::string> domains;
   for (const auto& d : raw_domains) domains.push_back(check_domain_arg(d));
   auto policy = address_policy(o);
+  std::optional<report::Catalog> catalog_holder;
+  const auto& catalog = catalog_for(o, catalog_holder);
+  if (!o.smtp_from.empty() && o.smtp_from != "<>") {
+    auto c = probes::check_address(o.smtp_from, "sender");
+    if (!c.address || !c.problem.empty()) throw UsageError(fmt::format("--from '{}' is not a usable address{}", o.smtp_from, c.problem.empty() ? "" : ": " + c.problem));
+  }
+  if (o.relay_test) {
+    auto c = probes::check_address(o.relay_to, "recipient");
+    if (!c.address || c.address->domain.empty()) throw UsageError(fmt::format("--relay-to '{}' is not a recipient address", o.relay_to));
+  }
   DnsRun dns(o);
-  auto results = dns.run(check_all(dns.resolver(), dns.dnsbl_resolver(), domains, policy, dnsbl_lists(o)));
+  probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
+  CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), gate, catalog, policy, dnsbl_lists(o), smtp_options(o, policy, ""),
+                  o.relay_test, o.relay_to, o.smtp_from == "<>" ? "" : o.smtp_from};
+  auto results = dns.run(check_all(cx, domains));
   const auto run = dns.info();
   Severity threshold = Severity::error;
   probes::parse_severity(o.fail_on, &threshold);
@@ -298,6 +387,7 @@ struct PredictGather {
   std::optional<probes::dmarc::DmarcDiscovery> dmarc;
   std::optional<probes::dnsbl::DnsblReport> dnsbl;
   std::map<std::string, std::string> client_names;
+  std::optional<probes::SmtpReport> smtp;
 };
 
 asio::awaitable<std::map<std::string, std::string>> client_names(resolver::Resolver& r, std::vector<std::string> ips) {
@@ -336,7 +426,7 @@ asio::awaitable<std::optional<probes::spf::SpfOutcome>> maybe_spf(resolver::Reso
 asio::awaitable<PredictGather> gather(resolver::Resolver& r, resolver::Resolver& blr, std::string sender_domain,
                                       std::string recipient_domain, std::optional<probes::spf::SpfQuery> spf,
                                       std::vector<std::string> ips, std::vector<probes::dnsbl::DnsList> lists,
-                                      AddressPolicy policy) {
+                                      AddressPolicy policy, probes::SmtpGate& gate, std::optional<probes::SmtpOptions> smtp) {
   using namespace asio::experimental::awaitable_operators;
   std::vector<std::string> addresses;
   for (const auto& t : ips) {
@@ -345,13 +435,17 @@ asio::awaitable<PredictGather> gather(resolver::Resolver& r, resolver::Resolver&
   auto [s, rc, f, d, b, n] = co_await (maybe_mx(r, sender_domain, policy) && maybe_mx(r, recipient_domain, policy) &&
                                        maybe_spf(r, std::move(spf)) && maybe_dmarc(r, sender_domain) &&
                                        maybe_dnsbl(blr, std::move(ips), std::move(lists)) && client_names(r, addresses));
-  co_return PredictGather{std::move(s), std::move(rc), std::move(f), std::move(d), std::move(b), std::move(n)};
+  PredictGather g{std::move(s), std::move(rc), std::move(f), std::move(d), std::move(b), std::move(n), std::nullopt};
+  // The dialogue with the recipient's MX needs its MX answer first.
+  if (smtp && g.recipient_mx) g.smtp = co_await probes::probe_smtp(r, gate, *g.recipient_mx, std::move(*smtp));
+  co_return g;
 }
 
 }  // namespace
 
 int run_predict(const CommonOptions& o, const std::string& from, const std::string& to,
-                const std::vector<std::string>& ips, const std::string& helo, const std::vector<std::string>& dkim_pass) {
+                const std::vector<std::string>& ips, const std::vector<std::string>& dkim_pass) {
+  const std::string& helo = o.helo;
   require_single_object_format(o, "predict");
   std::optional<report::Catalog> catalog_holder;
   const auto& catalog = catalog_for(o, catalog_holder);
@@ -386,8 +480,19 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   }
   std::vector<std::string> bl_targets = ips;
   if (!ips.empty() && !sender_domain.empty()) bl_targets.push_back(sender_domain);  // the domain on domain lists
+  // The dialogue comes from --source-ip, else from --ip when it is an address of this
+  // machine (then the receiver's answer stands for --ip), else from wherever the kernel picks.
+  std::string source;
+  if (o.source_ip.empty() && !ips.empty() && is_local_address(ips.front())) source = ips.front();
+  auto smtp = smtp_options(o, policy, source);
+  if (smtp) {
+    smtp->plan.sender = (from == "<>") ? "" : from;
+    smtp->plan.recipients = {{to, "recipient"}};
+    if (o.relay_test) smtp->plan.recipients.push_back({o.relay_to, "relay"});
+  }
+  probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
   auto g = dns.run(gather(dns.resolver(), dns.dnsbl_resolver(), sender_domain, in.recipient_check.fqdn ? ra->ascii_domain : "",
-                          spf_query, bl_targets, dnsbl_lists(o), policy));
+                          spf_query, bl_targets, dnsbl_lists(o), policy, gate, smtp));
   in.sender_mx = std::move(g.sender_mx);
   in.recipient_mx = std::move(g.recipient_mx);
   in.spf = std::move(g.spf);
@@ -395,6 +500,15 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   in.dkim_pass = dkim_pass;
   in.dnsbl = std::move(g.dnsbl);
   in.client_names = std::move(g.client_names);
+  if (g.smtp) {
+    in.observed = report::observe(catalog, *g.smtp);
+    if (const auto* fin = g.smtp->final()) {
+      if (const auto* x = fin->find("rcpt", "recipient"); x != nullptr && x->reply && x->reply->positive()) {
+        in.rcpt_accepted = fmt::format("{} [{}]", fin->host, fin->address);
+      }
+    }
+    in.smtp = std::move(g.smtp);
+  }
 
   std::vector<Finding> findings = in.sender_check.findings;
   findings.insert(findings.end(), in.recipient_check.findings.begin(), in.recipient_check.findings.end());
@@ -402,6 +516,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
     for (auto& f : probes::sender_domain_findings(*in.sender_mx, in.sender_check.address->text)) findings.push_back(std::move(f));
   }
   if (in.recipient_mx) findings.insert(findings.end(), in.recipient_mx->findings.begin(), in.recipient_mx->findings.end());
+  if (in.smtp) findings.insert(findings.end(), in.smtp->findings.begin(), in.smtp->findings.end());
 
   auto prediction = report::predict(profile, in);
   const auto run = dns.info();

@@ -42,11 +42,24 @@ struct CommonOptions {
   std::vector<std::string> dnsbl_resolvers;  ///< resolvers for blocklist queries (Spamhaus refuses public ones)
   std::vector<std::string> zones;            ///< extra blocklist zones, "zone" or "zone:domain"
   std::string spamhaus_key;                  ///< Spamhaus Data Query Service key
+  // The SMTP dialogue (check and predict).
+  bool no_smtp{false};
+  std::string smtp_from;        ///< check: MAIL FROM ("" = the null sender)
+  std::string helo;             ///< EHLO name; default: this machine's host name
+  std::string source_ip;        ///< connect from this local address
+  std::string ca_file;          ///< trust these CAs instead of the system store
+  int smtp_timeout_ms{30000};   ///< greeting and each command
+  int connect_timeout_ms{10000};
+  bool relay_test{false};
+  std::string relay_to{"bounceprobe-relay-test@example.net"};
+  int smtp_port{25};
+  int max_connections{4};       ///< per domain
+  int smtp_parallel{4};         ///< per run
 };
 
 int run_check(const CommonOptions& o, const std::vector<std::string>& domains);
 int run_predict(const CommonOptions& o, const std::string& from, const std::string& to,
-                const std::vector<std::string>& ips, const std::string& helo, const std::vector<std::string>& dkim_pass);
+                const std::vector<std::string>& ips, const std::vector<std::string>& dkim_pass);
 int run_dmarc(const CommonOptions& o, const std::string& domain);
 int run_dnsbl(const CommonOptions& o, const std::vector<std::string>& targets);
 int run_explain(const CommonOptions& o, const std::vector<std::string>& text);

@@ -33,6 +33,23 @@ void add_common(CLI::App* cmd, bp::cli::CommonOptions& o, bool dns) {
   cmd->add_option("--catalog", o.catalog_file, "use this bounce catalog (TOML) instead of the built-in one");
 }
 
+void add_smtp(CLI::App* cmd, bp::cli::CommonOptions& o, bool check) {
+  cmd->add_flag("--no-smtp", o.no_smtp, "DNS only: no SMTP dialogue with the mail hosts");
+  if (check) cmd->add_option("--from", o.smtp_from, "MAIL FROM for the dialogue; default <> (the null sender)");
+  cmd->add_option("--helo", o.helo, "EHLO/HELO name (also SPF's HELO identity); default: this machine's host name");
+  cmd->add_option("--source-ip", o.source_ip, "connect from this address of this machine (receivers judge it)");
+  cmd->add_option("--ca-file", o.ca_file, "verify server certificates against these CAs (PEM) instead of the system's");
+  cmd->add_option("--smtp-timeout", o.smtp_timeout_ms, "milliseconds to wait for the greeting and for each reply")
+      ->check(CLI::Range(100, 600000));
+  cmd->add_option("--connect-timeout", o.connect_timeout_ms, "milliseconds to wait for a TCP connection")
+      ->check(CLI::Range(100, 120000));
+  cmd->add_flag("--relay-test", o.relay_test, "also ask to relay to a foreign recipient (open-relay test)");
+  cmd->add_option("--relay-to", o.relay_to, "the foreign recipient of --relay-test");
+  cmd->add_option("--smtp-port", o.smtp_port, "port of the mail hosts (25; other ports for labs)")->check(CLI::Range(1, 65535));
+  cmd->add_option("--max-connections", o.max_connections, "SMTP connections per domain, fallbacks included")
+      ->check(CLI::Range(1, 20));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,15 +64,15 @@ int main(int argc, char** argv) {
   check->add_option("--zone", o.zones, "also query this blocklist zone (ZONE or ZONE:domain; repeatable)")
       ->allow_extra_args(false);
   add_common(check, o, true);
+  add_smtp(check, o, true);
 
-  std::string from, to, helo;
+  std::string from, to;
   std::vector<std::string> ips;
   auto* predict = app.add_subcommand("predict", "predict the bounce mail from --from to --to would get");
   predict->add_option("--from", from, "envelope sender (MAIL FROM); <> for the null sender")->required();
   predict->add_option("--to", to, "recipient address (RCPT TO)")->required();
   predict->add_option("--ip", ips, "sending IP address (repeatable)")
         ->allow_extra_args(false);
-  predict->add_option("--helo", helo, "HELO/EHLO name of the sending server");
   std::vector<std::string> dkim_pass;
   predict->add_option("--dkim-pass", dkim_pass, "the message carries a valid DKIM signature for this domain (repeatable)")
         ->allow_extra_args(false);
@@ -63,6 +80,7 @@ int main(int argc, char** argv) {
   predict->add_option("--zone", o.zones, "also query this blocklist zone (ZONE or ZONE:domain; repeatable)")
         ->allow_extra_args(false);
   add_common(predict, o, true);
+  add_smtp(predict, o, false);
 
   std::vector<std::string> text;
   auto* explain = app.add_subcommand("explain", "explain a pasted bounce (argument, or - / nothing to read stdin)");
@@ -109,7 +127,7 @@ int main(int argc, char** argv) {
   int rc = bp::cli::exit_ok;
   try {
     if (*check) rc = bp::cli::run_check(o, domains);
-    else if (*predict) rc = bp::cli::run_predict(o, from, to, ips, helo, dkim_pass);
+    else if (*predict) rc = bp::cli::run_predict(o, from, to, ips, dkim_pass);
     else if (*explain) rc = bp::cli::run_explain(o, text);
     else if (*catalog) rc = bp::cli::run_catalog(o);
     else if (*dnsbl) rc = bp::cli::run_dnsbl(o, dnsbl_targets);

@@ -56,6 +56,7 @@ Catalog Catalog::load(std::string_view text, const std::string& origin) {
     const std::string where = fmt::format("{}: entry '{}'", origin, e.id);
     if (!ids.insert(e.id).second) throw std::runtime_error(where + ": duplicate id");
     e.seed = (*t)["seed"].value_or(true);
+    e.judges_client = (*t)["judges_client"].value_or(false);
     e.code = static_cast<int>((*t)["code"].value_or(std::int64_t{0}));
     if (e.code != 0 && (e.code < 200 || e.code > 599)) throw std::runtime_error(where + ": code out of range");
     if (auto alt = (*t)["code_alt"].as_array()) {

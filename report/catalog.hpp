@@ -35,6 +35,7 @@ struct Documented {
 struct CatalogEntry {
   std::string id;
   bool seed{true};
+  bool judges_client{false};  ///< the answer depends on the connecting address
   int code{0};  ///< 0 = the article shows none
   std::vector<int> code_alt;
   std::string enhanced;

@@ -354,6 +354,37 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
     }
   }
 
+  // What the recipient's MX actually answered beats the prediction, where it
+  // stands for the sender: always for answers about the envelope (unknown
+  // user, relay denied, the recipient's own blocks), and for answers about the
+  // connecting address only when the dialogue came from --ip.
+  std::vector<PredictedBounce> observed;
+  const std::string ip = in.ips.empty() ? std::string{} : in.ips.front();
+  for (const auto& o : in.observed) {
+    const bool counts_stage = o.stage == "banner" || o.stage == "mail" || (o.stage == "rcpt" && o.role == "recipient");
+    if (!counts_stage) continue;
+    if (!counts_for(o, ip)) {
+      p.observed_elsewhere.push_back(o);
+      continue;
+    }
+    PredictedBounce b;
+    b.entry = o.entry;
+    b.restriction = "observed";
+    b.code = o.code;
+    b.enhanced = o.enhanced;
+    b.text = o.text;
+    b.stage = o.stage == "banner" ? "connect" : o.stage;
+    b.temporary = o.code < 500;
+    b.reason = fmt::format("{} [{}] answered {} during the dialogue from {}", o.host, o.address,
+                           o.command.empty() ? "the connection" : o.command, o.source);
+    b.evidence.push_back({fmt::format("{} [{}] from {}", o.host, o.address, o.source), o.command.empty() ? "(connect)" : o.command});
+    b.evidence.push_back({"reply", o.line()});
+    observed.push_back(std::move(b));
+  }
+  if (observed.empty() && !in.rcpt_accepted.empty()) {
+    p.passed.push_back(fmt::format("observed: {} accepted RCPT TO:<{}> (checks after DATA were not tested)", in.rcpt_accepted, in.recipient));
+  }
+  for (auto& b : observed) p.bounces.push_back(std::move(b));
   if (routing) p.bounces.push_back(std::move(*routing));
   for (auto& b : rejects) p.bounces.push_back(std::move(b));
   for (auto& b : deferrals) p.bounces.push_back(std::move(b));

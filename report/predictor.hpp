@@ -17,6 +17,7 @@
 #pragma once
 
 #include "catalog.hpp"
+#include "observed.hpp"
 #include "profile.hpp"
 
 #include <finding.hpp>
@@ -47,6 +48,9 @@ struct PredictInput {
   std::vector<std::string> dkim_pass;  ///< domains the message carries a valid DKIM signature for
   std::optional<probes::dnsbl::DnsblReport> dnsbl;  ///< blocklist results for the --ip addresses
   std::map<std::string, std::string> client_names;  ///< --ip -> forward-confirmed reverse name, when it has one
+  std::vector<ObservedReply> observed;  ///< refusals the SMTP dialogue met
+  std::string rcpt_accepted;            ///< "host [address]" when the dialogue's RCPT for the recipient got 2xx
+  std::optional<probes::SmtpReport> smtp;  ///< the dialogue with the recipient's MX, when it ran
 };
 
 struct PredictedBounce {
@@ -67,6 +71,7 @@ struct Prediction {
   std::vector<PredictedBounce> bounces;  ///< the first is the one the sender sees
   std::vector<std::string> not_checked;  ///< checks that could not be evaluated, with why
   std::vector<std::string> passed;       ///< checks evaluated and passed
+  std::vector<ObservedReply> observed_elsewhere;  ///< answers that depend on the connecting address, given to this machine, not --ip
 };
 
 /// \return the prediction for the input under `profile`.

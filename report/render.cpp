@@ -147,6 +147,68 @@ json finding_json(const Finding& f) {
   return j;
 }
 
+namespace {
+
+json tls_json(const smtp::TlsInfo& t) {
+  json j = {{"ok", t.ok}, {"protocol", t.protocol}, {"cipher", t.cipher}, {"dane", smtp::to_string(t.dane)}};
+  if (!t.error.empty()) j["error"] = t.error;
+  if (!t.dane_detail.empty()) j["dane_detail"] = t.dane_detail;
+  if (t.cert) {
+    const auto& c = *t.cert;
+    j["certificate"] = {{"subject", c.subject},       {"issuer", c.issuer},           {"names", c.names},
+                        {"not_before", c.not_before}, {"not_after", c.not_after},     {"days_left", c.days_left},
+                        {"expired", c.expired},       {"trusted", c.chain_trusted},   {"chain_errors", c.chain_errors},
+                        {"name_matches", c.name_matches}, {"key", c.key}};
+  }
+  return j;
+}
+
+json reply_json(const smtp::Reply& r) { return {{"code", r.code}, {"enhanced", r.enhanced}, {"text", r.text()}}; }
+
+std::string explanation_of(const PredictedBounce& b) {
+  return b.entry ? b.entry->explanation : "The receiver's own text; no catalog entry matches it, so read it literally.";
+}
+
+std::string transcript_text(const smtp::Session& s, const std::string& indent) {
+  std::string out = fmt::format("{}{} [{}]:{} from {}\n", indent, s.host, s.address, s.port, s.source.empty() ? "-" : s.source);
+  for (const auto& t : s.transcript) {
+    const char* who = t.direction == 'C' ? "C:" : t.direction == 'S' ? "S:" : "* ";
+    out += fmt::format("{}  {:>6.0f} ms {} {}\n", indent, t.at_ms, who, t.text.substr(0, 200));
+  }
+  return out;
+}
+
+}  // namespace
+
+json smtp_json(const probes::SmtpReport& r, bool verbose) {
+  json sessions = json::array();
+  for (const auto& s : r.sessions) {
+    json ex = json::array();
+    for (const auto& x : s.exchanges) {
+      json e = {{"stage", x.stage}, {"sent", x.sent}};
+      if (!x.role.empty()) e["role"] = x.role;
+      if (x.reply) e["reply"] = reply_json(*x.reply);
+      if (x.error) e["error"] = {{"kind", smtp::to_string(x.error->kind)}, {"detail", x.error->detail}};
+      ex.push_back(e);
+    }
+    json j = {{"host", s.host},           {"address", s.address},       {"port", s.port},
+              {"source", s.source},       {"connected", s.connected},   {"connect_ms", s.connect_ms},
+              {"banner_ms", s.banner_ms}, {"total_ms", s.total_ms},     {"esmtp", s.esmtp},
+              {"ehlo_name", s.ehlo_name}, {"extensions", s.extensions}, {"starttls_offered", s.starttls_offered},
+              {"exchanges", ex}};
+    if (s.error) j["error"] = {{"kind", smtp::to_string(s.error->kind)}, {"stage", s.error_stage}, {"detail", s.error->detail}};
+    if (s.tls) j["tls"] = tls_json(*s.tls);
+    if (verbose) {
+      json t = json::array();
+      for (const auto& line : s.transcript) t.push_back({{"ms", line.at_ms}, {"dir", std::string(1, line.direction)}, {"text", line.text}});
+      j["transcript"] = t;
+    }
+    sessions.push_back(j);
+  }
+  return {{"attempted", r.attempted}, {"final_session", r.final_session}, {"sessions", sessions},
+          {"confirmed_names", r.confirmed_names}, {"data_sent", false}};
+}
+
 json check_json(const std::vector<DomainResult>& results, const RunInfo& run, bool verbose) {
   json domains = json::array();
   Tally total;
@@ -170,6 +232,7 @@ json check_json(const std::vector<DomainResult>& results, const RunInfo& run, bo
     domains.push_back({{"domain", r.domain}, {"mx", mx_json(r.mx)}, {"spf", spf}, {"dmarc", dmarc_json(r.dmarc)},
                        {"dnsbl", {{"results", bl}, {"skipped", r.dnsbl_skipped}}}, {"findings", fs},
                        {"summary", tally_json(t)}, {"worst", probes::to_string(t.worst())}});
+    if (r.smtp) domains.back()["smtp"] = smtp_json(*r.smtp, verbose);
   }
   return {{"schema", schema_version}, {"command", "check"}, {"domains", domains}, {"summary", tally_json(total)},
           {"run", run_json(run, verbose)}};
@@ -183,6 +246,9 @@ std::string check_text(const std::vector<DomainResult>& results, const RunInfo& 
     for (const auto& f : r.findings) total.add(f);
     out += fmt::format("{}\n", paint("1;4", r.domain));
     findings_text(out, r.findings, o, paint, "  ");
+    if (o.verbose && r.smtp) {
+      for (const auto& s : r.smtp->sessions) out += transcript_text(s, "  ");
+    }
     out += "\n";
   }
   std::string servers;
@@ -256,13 +322,15 @@ json predict_json(const PredictInput& in, const Prediction& p, const std::vector
                   const std::string& profile, const RunInfo& run, bool verbose) {
   json bounces = json::array();
   for (const auto& b : p.bounces) {
-    json j = {{"catalog_id", b.entry->id}, {"code", b.code}, {"enhanced", b.enhanced},
+    json j = {{"catalog_id", b.entry ? b.entry->id : ""}, {"code", b.code}, {"enhanced", b.enhanced},
               {"text", b.text},           {"stage", b.stage}, {"temporary", b.temporary},
               {"check", b.restriction},   {"reason", b.reason}, {"evidence", evidence_json(b.evidence)},
-              {"explanation", b.entry->explanation}, {"fix", b.entry->fix}};
+              {"explanation", explanation_of(b)}, {"fix", b.entry ? b.entry->fix : ""}};
     if (b.defer_if_permit) j["defer_if_permit"] = true;
     json rows = json::array();
-    for (const auto& d : b.entry->documented) rows.push_back(d.row);
+    if (b.entry) {
+      for (const auto& d : b.entry->documented) rows.push_back(d.row);
+    }
     j["documented_rows"] = rows;
     bounces.push_back(j);
   }
@@ -270,9 +338,16 @@ json predict_json(const PredictInput& in, const Prediction& p, const std::vector
   for (const auto& f : findings) fs.push_back(finding_json(f));
   json input = {{"from", in.sender}, {"to", in.recipient}, {"ips", in.ips}};
   if (!in.helo.empty()) input["helo"] = in.helo;
-  return {{"schema", schema_version}, {"command", "predict"}, {"input", input}, {"profile", profile},
-          {"verdict", p.verdict}, {"bounces", bounces}, {"not_checked", p.not_checked}, {"passed", p.passed},
-          {"findings", fs}, {"run", run_json(run, verbose)}};
+  json elsewhere = json::array();
+  for (const auto& x : p.observed_elsewhere) {
+    elsewhere.push_back({{"catalog_id", x.entry ? x.entry->id : ""}, {"host", x.host}, {"address", x.address}, {"source", x.source},
+                         {"command", x.command}, {"code", x.code}, {"enhanced", x.enhanced}, {"text", x.text}});
+  }
+  json j = {{"schema", schema_version}, {"command", "predict"}, {"input", input}, {"profile", profile},
+            {"verdict", p.verdict}, {"bounces", bounces}, {"not_checked", p.not_checked}, {"passed", p.passed},
+            {"observed_from_this_machine", elsewhere}, {"findings", fs}, {"run", run_json(run, verbose)}};
+  if (in.smtp) j["smtp"] = smtp_json(*in.smtp, verbose);
+  return j;
 }
 
 std::string predict_text(const PredictInput& in, const Prediction& p, const std::vector<Finding>& findings,
@@ -289,13 +364,25 @@ std::string predict_text(const PredictInput& in, const Prediction& p, const std:
     out += fmt::format("\n{} {}{}{}{}\n", n == 1 ? "→" : " ", code, b.enhanced.empty() ? "" : b.enhanced + " ",
                        paint("1", b.text), n == 1 ? "" : "   (next, once the one above is fixed)");
     out += fmt::format("    stage: {}{}   catalog: {}   check: {}\n", b.stage == "none" ? "sending MTA, before SMTP" : b.stage,
-                       b.defer_if_permit ? " (deferred only if nothing else rejects)" : "", b.entry->id, b.restriction);
+                       b.defer_if_permit ? " (deferred only if nothing else rejects)" : "", b.entry ? b.entry->id : "(none)",
+                       b.restriction);
     out += fmt::format("    why:   {}\n", b.reason);
-    out += fmt::format("    means: {}\n", b.entry->explanation);
-    out += fmt::format("    fix:   {}\n", b.entry->fix);
+    out += fmt::format("    means: {}\n", explanation_of(b));
+    if (b.entry) out += fmt::format("    fix:   {}\n", b.entry->fix);
     if (o.verbose) {
       for (const auto& e : b.evidence) out += fmt::format("      · {} → {}\n", e.query, e.answer);
     }
+  }
+  if (!p.observed_elsewhere.empty()) {
+    out += "\nThis machine got (the answer depends on the connecting address, so it need not hold for --ip):\n";
+    for (const auto& x : p.observed_elsewhere) {
+      out += fmt::format("  ! {} [{}] from {}: {} → {}{}\n", x.host, x.address, x.source, x.command.empty() ? "connect" : x.command,
+                         x.line(), x.entry ? "   (" + x.entry->id + ")" : "");
+    }
+  }
+  if (o.verbose && in.smtp) {
+    out += "\nSMTP dialogue (never DATA):\n";
+    for (const auto& s : in.smtp->sessions) out += transcript_text(s, "  ");
   }
   if (!p.not_checked.empty()) {
     out += "\nCould not check:\n";

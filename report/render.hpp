@@ -21,6 +21,9 @@
 #include <spf/lint.hpp>
 #include <dmarc/dmarc.hpp>
 #include <dnsbl/dnsbl.hpp>
+#include <smtp.hpp>
+
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -43,8 +46,12 @@ struct DomainResult {
   probes::dmarc::DmarcDiscovery dmarc;
   probes::dnsbl::DnsblReport dnsbl;
   std::vector<std::string> dnsbl_skipped;  ///< SPF ranges too wide to query address by address
+  std::optional<probes::SmtpReport> smtp;  ///< absent with --no-smtp
   std::vector<probes::Finding> findings;
 };
+
+/// \return the SMTP probe's sessions (the transcript only when verbose).
+nlohmann::json smtp_json(const probes::SmtpReport& r, bool verbose);
 
 struct RunInfo {
   std::vector<std::string> servers;

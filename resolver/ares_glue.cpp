@@ -201,6 +201,9 @@ void AresChannel::start(std::string name, std::uint16_t type, std::unique_ptr<Pe
     op->complete(std::move(r));
     return;
   }
+  // AD=1 asks a validating resolver to say whether it validated the answer
+  // (RFC 6840 section 5.7); DANE uses TLSA records only from such answers.
+  if (len > 3) buf[3] = static_cast<unsigned char>(buf[3] | 0x20);
   ares_send(impl_->channel, buf, len, &Impl::on_reply, op.release());
   ares_free_string(buf);
   impl_->update_timer();

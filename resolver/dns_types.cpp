@@ -14,6 +14,7 @@ std::string to_string(RrType t) {
     case RrType::mx: return "MX";
     case RrType::txt: return "TXT";
     case RrType::aaaa: return "AAAA";
+    case RrType::tlsa: return "TLSA";
     case RrType::spf: return "SPF";
   }
   return fmt::format("TYPE{}", static_cast<unsigned>(t));
@@ -72,6 +73,11 @@ std::string Record::rdata_text() const {
         out += quote(s);
       }
       return out;
+    }
+    case RrType::tlsa: {
+      std::string hex;
+      for (char ch : data) hex += fmt::format("{:02x}", static_cast<unsigned char>(ch));
+      return fmt::format("{} {} {} {}", usage, selector, matching, hex);
     }
     default: return "(data not shown)";
   }

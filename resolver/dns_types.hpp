@@ -27,7 +27,7 @@
 namespace bp::resolver {
 
 enum class RrType : std::uint16_t {
-  a = 1, ns = 2, cname = 5, soa = 6, ptr = 12, mx = 15, txt = 16, aaaa = 28, spf = 99,
+  a = 1, ns = 2, cname = 5, soa = 6, ptr = 12, mx = 15, txt = 16, aaaa = 28, tlsa = 52, spf = 99,
 };
 
 /// \return the mnemonic ("MX"), or "TYPEnnn" for unknown types.
@@ -52,6 +52,8 @@ struct Record {
   std::uint16_t preference{0};  ///< MX preference
   std::vector<std::string> strings;  ///< TXT character-strings, raw bytes
   std::string address;          ///< A/AAAA in presentation form
+  std::uint8_t usage{0}, selector{0}, matching{0};  ///< TLSA fields (RFC 6698 section 2.1)
+  std::string data;             ///< TLSA certificate association data, raw bytes
 
   /// \return the record data in presentation form, for evidence.
   std::string rdata_text() const;
@@ -63,6 +65,7 @@ struct Answer {
   int rcode{0};
   bool authoritative{false};
   bool truncated{false};
+  bool authenticated{false};  ///< AD: the resolver says it validated the answer with DNSSEC
   std::vector<std::string> cname_chain;  ///< names the query was redirected to, in order
   std::vector<Record> records;           ///< records of qtype at the end of the chain
 };

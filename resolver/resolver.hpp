@@ -54,6 +54,9 @@ class Resolver {
   Resolver(asio::any_io_executor ex, ResolverOptions options);
   ~Resolver();
 
+  /// \return the executor the resolver runs on (probes start their own I/O there).
+  asio::any_io_executor executor() const { return ex_; }
+
   /// \return the answer or failure for (name, type); cached for the run.
   asio::awaitable<Lookup> lookup(std::string name, RrType type);
 

@@ -126,6 +126,16 @@ std::optional<Record> parse_record(Cursor& c, std::string* why) {
       }
       break;
     }
+    case RrType::tlsa: {
+      if (*rdlen < 3) return fail("shorter than its three fields");
+      auto f = c.bytes(3);
+      r.usage = f[0];
+      r.selector = f[1];
+      r.matching = f[2];
+      auto d = c.bytes(*rdlen - 3u);
+      r.data.assign(reinterpret_cast<const char*>(d.data()), d.size());
+      break;
+    }
     default:
       c.skip(*rdlen);
   }
@@ -183,6 +193,7 @@ Lookup parse_reply(std::span<const std::uint8_t> reply, std::string_view qname_i
   ans.rcode = rcode;
   ans.authoritative = (flags & 0x0400) != 0;
   ans.truncated = (flags & 0x0200) != 0;
+  ans.authenticated = (flags & 0x0020) != 0;
   // Follow the chain of aliases from the asked name (RFC 2181 10.1).
   std::string current = qname;
   if (qtype != RrType::cname) {

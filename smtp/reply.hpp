@@ -67,6 +67,9 @@ class ReplyParser {
   /// \return the next complete reply, an error (after which the parser stays failed), or nullopt for "need more".
   std::optional<Result<Reply, ReplyError>> next();
 
+  /// \return bytes received but not yet part of a returned reply.
+  std::size_t buffered() const { return buffer_.size(); }
+
  private:
   ReplyLimits limits_;
   std::string buffer_;

@@ -3,18 +3,24 @@
 # a real authoritative DNS server (Knot DNS) serving tests/lab/zones, plus a
 # mute DNS peer that never answers. No traffic leaves the namespace.
 #
-#   lab.sh start STATE_DIR [MUTE_SERVER_BINARY]   create the namespace, start the servers, wait for them
+#   lab.sh start STATE_DIR [MUTE_SERVER [SMTP_PEER]]  create the namespace, start the servers, wait for them
 #   lab.sh exec  STATE_DIR CMD...                 run CMD inside the namespace
+#   lab.sh queue STATE_DIR                        print how many messages Postfix's queue holds (must be 0)
 #   lab.sh stop  STATE_DIR                        stop what start started, remove the namespace
 #
 # Addresses (on the namespace's lo): 192.0.2.53 Knot DNS (also in the
 # namespace's resolv.conf), 192.0.2.54 rbldnsd serving blocklist zones named
 # like the real lists (tests/lab/rbldnsd), 192.0.2.98 a mute DNS peer, 192.0.2.95
 # one answering garbage, 192.0.2.94 one answering another question, 192.0.2.93
-# one sending truncated replies, 192.0.2.97 nothing at all.
+# one sending truncated replies, 192.0.2.97 nothing at all. Mail: Postfix on
+# 192.0.2.25-30 and [2001:db8::26] (see mail.sh), odd SMTP peers on
+# 192.0.2.40-45 (tests/support/smtp_peer.cpp), extra client addresses
+# 198.51.100.77 (on the lab Postfix's client blocklist) and 198.51.100.78.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=mail.sh
+. "$here/mail.sh"
 cmd=${1:-}
 state=${2:-}
 [ -n "$cmd" ] && [ -n "$state" ] || { echo "usage: lab.sh start|exec|stop STATE_DIR [...]" >&2; exit 2; }
@@ -26,7 +32,7 @@ mute_addr=192.0.2.98
 die() { echo "lab: $*" >&2; exit 1; }
 
 start() {
-  local mute_bin=${1:-}
+  local mute_bin=${1:-} peer_bin=${2:-}
   [ "$(id -u)" = 0 ] || die "needs root (network namespaces); run the tests as root"
   command -v knotd >/dev/null || die "knotd not found: run scripts/setup"
   mkdir -p "$state"
@@ -37,13 +43,21 @@ start() {
   echo "$ns" > "$state/netns"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  for a in $dns_addr $rbl_addr $mute_addr 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 192.0.2.25 192.0.2.26; do
+  for a in $dns_addr $rbl_addr $mute_addr 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs \
+           192.0.2.40 192.0.2.41 192.0.2.42 192.0.2.43 192.0.2.44 192.0.2.45 198.51.100.77 198.51.100.78; do
     ip -n "$ns" addr add "$a/32" dev lo
   done
+  ip -n "$ns" addr add 2001:db8::26/128 dev lo nodad
   mkdir -p "/etc/netns/$ns"
   echo "nameserver $dns_addr" > "/etc/netns/$ns/resolv.conf"
 
   cp "$here"/zones/*.zone "$state/zones/"
+  # Postfix's certificates are made per lab; their TLSA records join the zones.
+  rm -rf "$state/postfix"
+  mkdir -p "$state/postfix"
+  make_certs "$state/postfix/tls"
+  tlsa_records "$state/postfix/tls" | grep 'example\.com\. ' >> "$state/zones/example.com.zone"
+  tlsa_records "$state/postfix/tls" | grep 'example\.net\. ' >> "$state/zones/example.net.zone"
   cat > "$state/knot.conf" <<CONF
 server:
     rundir: "$state/run"
@@ -70,6 +84,7 @@ zone:
   - domain: example.org
   - domain: broken.example
   - domain: 113.0.203.in-addr.arpa
+  - domain: 2.0.192.in-addr.arpa
 CONF
   ip netns exec "$ns" knotd -c "$state/knot.conf" > "$state/knot.log" 2>&1 &
   echo $! > "$state/knot.pid"
@@ -93,6 +108,17 @@ CONF
       i=$((i + 1))
     done
   fi
+  if [ -n "$peer_bin" ]; then
+    local j=0
+    for pair in 192.0.2.40:nobanner 192.0.2.41:slowbanner 192.0.2.42:longline 192.0.2.43:endless \
+                192.0.2.44:midclose 192.0.2.45:tlsgarbage; do
+      ip netns exec "$ns" "$peer_bin" "${pair%%:*}" 25 "${pair##*:}" > /dev/null 2>&1 &
+      echo $! > "$state/peer$j.pid"
+      j=$((j + 1))
+    done
+  fi
+  start_postfix "$ns"
+  wait_smtp "$ns"
   # Wait for the server to answer before the first test query.
   for _ in $(seq 1 100); do
     local soa
@@ -113,7 +139,8 @@ stop_lab() {
   [ -f "$state/netns" ] || return 0
   local ns
   ns=$(cat "$state/netns")
-  for p in knot mute rbldnsd hostile0 hostile1 hostile2; do
+  stop_postfix
+  for p in knot mute rbldnsd hostile0 hostile1 hostile2 peer0 peer1 peer2 peer3 peer4 peer5; do
     if [ -f "$state/$p.pid" ]; then
       kill "$(cat "$state/$p.pid")" 2>/dev/null || true
       rm -f "$state/$p.pid"
@@ -128,6 +155,7 @@ stop_lab() {
 case "$cmd" in
   start) start "${3:-}" ;;
   stop) stop_lab; echo "lab: stopped" ;;
+  queue) queue_count ;;
   exec)
     shift 2
     [ -f "$state/netns" ] || die "no lab running in $state (run: lab.sh start $state)"
