@@ -209,11 +209,17 @@ void session_findings(SmtpReport& rep, const Session& s, const SmtpOptions& o) {
   }
 }
 
+/// x.1.y: an addressing status, "user unknown" and its kin (RFC 3463 section 3.2).
+bool addressing_status(const smtp::Reply& r) { return r.enhanced.size() > 2 && r.enhanced.compare(1, 3, ".1.") == 0; }
+
 void recipient_findings(SmtpReport& rep, const Session& s) {
+  const auto* pm = s.find("rcpt", "postmaster");
+  const bool postmaster_ok = pm != nullptr && pm->reply && pm->reply->positive();
   for (const auto& x : s.exchanges) {
     if (x.stage != "rcpt" || !x.reply) continue;
     const auto& r = *x.reply;
-    if (x.role == "postmaster" && r.permanent()) {
+    // Only a refusal of postmaster itself is about postmaster; relay denied is about the domain.
+    if (x.role == "postmaster" && r.permanent() && addressing_status(r)) {
       auto f = smtp_finding("smtp.postmaster-rejected", Severity::warning, rep.domain,
                             fmt::format("{} refuses {}: {}", where(s), x.sent.substr(8), reply_line(r)));
       f.fix = "Accept mail for postmaster@ (RFC 5321 section 4.5.1 requires it); people report problems there.";
@@ -226,7 +232,7 @@ void recipient_findings(SmtpReport& rep, const Session& s) {
                                           "does not prove a mailbox exists (and unknown users bounce later, as backscatter)",
                                           where(s), x.sent.substr(8)));
         rep.findings.push_back(std::move(f));
-      } else if (r.permanent()) {
+      } else if (r.permanent() && (postmaster_ok || addressing_status(r))) {
         rep.findings.push_back(smtp_finding("smtp.rejects-unknown", Severity::ok, rep.domain,
                                             fmt::format("{} rejects unknown recipients during the dialogue ({} {})", where(s), r.code,
                                                         r.enhanced)));
@@ -393,6 +399,13 @@ asio::awaitable<SmtpReport> probe_smtp(resolver::Resolver& r, SmtpGate& gate, Mx
     for (const auto& x : skipped) f.detail += (f.detail.empty() ? "" : "; ") + x;
     rep.findings.push_back(std::move(f));
   }
+  // A retry of the same address repeats per-address findings: keep each once.
+  std::vector<Finding> unique;
+  for (auto& f : rep.findings) {
+    const bool seen = std::any_of(unique.begin(), unique.end(), [&](const Finding& u) { return u.code == f.code && u.summary == f.summary; });
+    if (!seen) unique.push_back(std::move(f));
+  }
+  rep.findings = std::move(unique);
   if (rep.sessions.empty() && skipped.empty()) {
     rep.findings.push_back(smtp_finding("smtp.skipped", Severity::info, mx.domain, "no address to connect to"));
   }

@@ -66,7 +66,7 @@ class SmtpGate {
 struct SmtpOptions {
   smtp::Plan plan;              ///< helo, sender, recipients, timeouts, TLS, source address
   int max_connections{4};       ///< per domain, fallbacks and TLS retries included
-  smtp::Millis slow_banner{5000};  ///< a greeting slower than this is a finding
+  smtp::Millis slow_banner{2000};  ///< a greeting slower than this is a finding
   AddressPolicy policy;
   bool dane{true};              ///< look up TLSA records for each MX host
 };

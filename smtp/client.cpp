@@ -158,7 +158,7 @@ asio::awaitable<Result<Reply, SessionError>> Connection::read_reply(Millis deadl
       if (fired) {
         e = {SessionErrorKind::timeout, fmt::format("no complete reply within {} ms", deadline.count())};
       } else if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated) {
-        e = {SessionErrorKind::closed, parser_.buffered() > 0 ? "the server closed the connection in the middle of a reply"
+        e = {SessionErrorKind::closed, parser_.mid_reply() ? "the server closed the connection in the middle of a reply"
                                                                : "the server closed the connection"};
       } else {
         e = {SessionErrorKind::io, ec.message()};

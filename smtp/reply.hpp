@@ -69,6 +69,8 @@ class ReplyParser {
 
   /// \return bytes received but not yet part of a returned reply.
   std::size_t buffered() const { return buffer_.size(); }
+  /// \return true when part of a reply has arrived but not its end.
+  bool mid_reply() const { return !buffer_.empty() || !pending_.lines.empty(); }
 
  private:
   ReplyLimits limits_;

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,7 +22,8 @@ using nlohmann::json;
 namespace {
 
 // The lab serves mail domains from Knot and blocklists from rbldnsd, and uses documentation ranges as public.
-const char* routable = " --routable 192.0.2.0/24 --routable 203.0.113.0/24 --routable 2001:db8::/32 --dnsbl-resolver 192.0.2.54";
+// These tests are about DNS evidence: the SMTP dialogue has its own (smtp_lab_test.cpp).
+const char* routable = " --no-smtp --routable 192.0.2.0/24 --routable 203.0.113.0/24 --routable 2001:db8::/32 --dnsbl-resolver 192.0.2.54";
 
 /// The environment overrides the paths CMake compiled in.
 std::string env(const char* name) {
@@ -707,4 +709,237 @@ TEST_CASE("an unreachable or mute resolver: exit 3, one line, within timeout x t
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK(r.seconds < 3.0);  // 2 tries x 300 ms, plus process start-up
   }
+}
+
+// ---- The SMTP dialogue, against the lab's Postfix and odd peers (tests/lab/mail.sh).
+
+namespace {
+
+std::string smtp_args() {
+  return std::string(" --routable 192.0.2.0/24 --routable 203.0.113.0/24 --routable 2001:db8::/32 --dnsbl-resolver 192.0.2.54") +
+         " --helo client.example.org --ca-file " + env("BP_LAB_STATE") + "/postfix/tls/ca.pem";
+}
+
+json check_smtp(const std::string& domain, const std::string& extra = "") {
+  auto r = bp("check --json " + domain + smtp_args() + extra);
+  CAPTURE(r.err);
+  REQUIRE(r.j.is_object());
+  REQUIRE(r.j["domains"].size() == 1);
+  return r.j["domains"][0];
+}
+
+const json* finding(const json& domain, const std::string& code) {
+  for (const auto& f : domain["findings"]) {
+    if (f["code"] == code) return &f;
+  }
+  return nullptr;
+}
+
+/// Every command any session sent.
+std::vector<std::string> sent_commands(const json& smtp) {
+  std::vector<std::string> out;
+  for (const auto& s : smtp["sessions"]) {
+    for (const auto& x : s["exchanges"]) out.push_back(x["sent"].get<std::string>());
+  }
+  return out;
+}
+
+json predict_smtp(const std::string& args) {
+  auto r = bp("predict --json " + args + smtp_args());
+  CAPTURE(r.err);
+  REQUIRE(r.j.is_object());
+  return r.j;
+}
+
+}  // namespace
+
+TEST_CASE("smtp: a healthy MX over STARTTLS with a trusted, matching certificate and DANE, never DATA") {
+  auto d = check_smtp("example.com", " --relay-test");
+  const auto& smtp = d["smtp"];
+  REQUIRE(smtp["sessions"].size() == 1);
+  const auto& s = smtp["sessions"][0];
+  CHECK(s["host"] == "mx1.example.com");
+  CHECK(s["address"] == "192.0.2.25");
+  CHECK(s["source"] == "192.0.2.25");
+  CHECK(s["tls"]["ok"] == true);
+  CHECK(s["tls"]["protocol"].get<std::string>().rfind("TLSv1.", 0) == 0);
+  CHECK(s["tls"]["certificate"]["trusted"] == true);
+  CHECK(s["tls"]["certificate"]["name_matches"] == true);
+  CHECK(s["tls"]["certificate"]["expired"] == false);
+  CHECK(s["tls"]["dane"] == "matched");
+  CHECK(s["extensions"].contains("PIPELINING"));
+  CHECK(smtp["data_sent"] == false);
+  for (const auto& cmd : sent_commands(smtp)) {
+    CAPTURE(cmd);
+    CHECK(cmd.rfind("DATA", 0) != 0);
+    CHECK(cmd.rfind("BDAT", 0) != 0);
+  }
+  // postmaster accepted, a made-up user refused, relaying refused: all healthy.
+  for (const char* code : {"smtp.tls", "smtp.dane-match", "smtp.rejects-unknown", "smtp.relay-denied", "smtp.rdns", "smtp.dialogue"}) {
+    CAPTURE(code);
+    REQUIRE(finding(d, code) != nullptr);
+  }
+  CHECK((*finding(d, "smtp.tls"))["severity"] == "ok");
+  CHECK((*finding(d, "smtp.rdns"))["severity"] == "ok");
+  CHECK(finding(d, "smtp.catch-all") == nullptr);
+  CHECK(finding(d, "smtp.open-relay") == nullptr);
+  CHECK(d["worst"] != "error");
+}
+
+TEST_CASE("smtp: certificate problems, a missing STARTTLS and a TLSA record that matches nothing") {
+  auto expired = check_smtp("expired-tls.example.net");
+  REQUIRE(finding(expired, "smtp.cert-expired") != nullptr);
+  CHECK((*finding(expired, "smtp.cert-expired"))["severity"] == "error");
+  CHECK(expired["smtp"]["sessions"][0]["tls"]["certificate"]["days_left"].get<long>() < 0);
+
+  auto wrong = check_smtp("wrongname-tls.example.net");
+  REQUIRE(finding(wrong, "smtp.cert-name-mismatch") != nullptr);
+  CHECK(finding(wrong, "smtp.cert-untrusted") == nullptr);  // the lab CA signed it: only the name is wrong
+  REQUIRE(finding(wrong, "smtp.dane-mismatch") != nullptr);
+  CHECK(wrong["smtp"]["sessions"][0]["tls"]["dane"] == "no_match");
+
+  auto self = check_smtp("selfsigned-tls.example.net");
+  REQUIRE(finding(self, "smtp.cert-untrusted") != nullptr);
+  CHECK((*finding(self, "smtp.cert-untrusted"))["detail"].get<std::string>().find("self-signed") != std::string::npos);
+
+  auto notls = check_smtp("notls.example.net");
+  REQUIRE(finding(notls, "smtp.no-starttls") != nullptr);
+  CHECK(notls["smtp"]["sessions"][0].contains("tls") == false);
+}
+
+TEST_CASE("smtp: hostile peers end in a finding within the deadlines, with bounded memory") {
+  struct Case {
+    const char* domain;
+    const char* code;
+    const char* detail;
+  };
+  for (const auto& c : {Case{"smtp-nobanner", "smtp.timeout", "no complete reply within 1000 ms"},
+                        Case{"smtp-longline", "smtp.protocol-violation", "longer than 2048 bytes"},
+                        Case{"smtp-endless", "smtp.protocol-violation", "more than 100 lines"},
+                        Case{"smtp-midclose", "smtp.connection-closed", "in the middle of a reply"},
+                        Case{"smtp-tlsgarbage", "smtp.tls-handshake-failed", "wrong version number"}}) {
+    CAPTURE(c.domain);
+    const auto start = std::chrono::steady_clock::now();
+    auto d = check_smtp(std::string(c.domain) + ".example.net", " --smtp-timeout 1000");
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    CHECK(secs < 3.0);
+    const json* f = finding(d, c.code);
+    REQUIRE(f != nullptr);
+    CHECK((*f)["summary"].get<std::string>().find(c.detail) != std::string::npos);
+  }
+  // An opportunistic sender retries without STARTTLS after a failed handshake: so does the probe.
+  auto garbage = check_smtp("smtp-tlsgarbage.example.net", " --smtp-timeout 1000");
+  REQUIRE(garbage["smtp"]["sessions"].size() == 2);
+  CHECK(garbage["smtp"]["sessions"][1].contains("tls") == false);
+  CHECK(garbage["smtp"]["final_session"] == 1);
+  // A tarpit: the greeting comes after 2.5 s.
+  auto slow = check_smtp("smtp-slowbanner.example.net");
+  REQUIRE(finding(slow, "smtp.banner-slow") != nullptr);
+  CHECK(slow["smtp"]["sessions"][0]["banner_ms"].get<double>() >= 2400.0);
+  // 1 MB lines and endless replies never made the process big.
+  struct rusage ru {};
+  getrusage(RUSAGE_CHILDREN, &ru);
+  CHECK(ru.ru_maxrss < 64 * 1024);  // kilobytes
+}
+
+TEST_CASE("smtp: port 25 unreachable everywhere, and the fallback to the next MX") {
+  auto dead = check_smtp("smtp-dead.example.net");
+  const json* f = finding(dead, "smtp.unreachable");
+  REQUIRE(f != nullptr);
+  CHECK((*f)["severity"] == "error");
+  CHECK((*f)["fix"].get<std::string>().find("outbound port 25") != std::string::npos);
+
+  auto fb = check_smtp("smtp-fallback.example.net");
+  const auto& sessions = fb["smtp"]["sessions"];
+  REQUIRE(sessions.size() == 2);
+  CHECK(sessions[0]["connected"] == false);
+  CHECK(sessions[0]["error"]["kind"] == "refused");
+  CHECK(sessions[1]["host"] == "mx1.example.com");
+  CHECK(fb["smtp"]["final_session"] == 1);
+  REQUIRE(finding(fb, "smtp.connect-failed") != nullptr);
+  // mx1 is no destination for smtp-fallback.example.net: the catalog names the answer.
+  REQUIRE(finding(fb, "smtp.bounce.relay-access-denied") != nullptr);
+}
+
+TEST_CASE("smtp: a receiver's connection-count limit is a finding with its catalog entry") {
+  // Hold one connection to mx2 (one per client allowed), then probe it from the same address.
+  const std::string hold = env("BP_LAB_SH") + " exec " + env("BP_LAB_STATE") +
+                           " timeout 5 bash -c 'exec 3<>/dev/tcp/192.0.2.26/25; head -c 4 <&3; sleep 4'";
+  FILE* holder = popen(hold.c_str(), "r");
+  REQUIRE(holder != nullptr);
+  char greeting[5] = {};
+  REQUIRE(fread(greeting, 1, 4, holder) == 4);
+  CHECK(std::string(greeting) == "220 ");
+  auto d = check_smtp("busy.example.net");
+  pclose(holder);
+  const json* f = finding(d, "smtp.connection-limit");
+  REQUIRE(f != nullptr);
+  CHECK((*f)["summary"].get<std::string>().find("421 4.7.0 mx2.example.com Error: too many connections from 192.0.2.26") !=
+        std::string::npos);
+  CHECK(finding(d, "smtp.bounce.postfix-too-many-connections") != nullptr);
+}
+
+TEST_CASE("smtp: IPv6, and a source address that is not ours") {
+  auto d = check_smtp("example.com", " --source-ip 2001:db8::26");
+  REQUIRE(d["smtp"]["sessions"].size() == 1);
+  CHECK(d["smtp"]["sessions"][0]["address"] == "2001:db8::26");
+  CHECK(d["smtp"]["sessions"][0]["source"] == "2001:db8::26");
+  CHECK(d["smtp"]["sessions"][0]["tls"]["ok"] == true);
+  auto r = bp("check example.com --source-ip 203.0.113.99" + smtp_args());
+  CHECK(r.rc == 2);
+  CHECK(r.err == "bounceprobe: error: --source-ip 203.0.113.99 is not an address of this machine\n");
+}
+
+TEST_CASE("predict: the observed RCPT-stage bounce, each on its catalog entry with the exact text") {
+  struct Case {
+    const char* args;
+    const char* entry;
+    int code;
+    const char* enhanced;
+    const char* text;
+  };
+  for (const auto& c : {
+           Case{"--from a@example.org --to nobody@example.com", "recipient-unknown-in-relay-table", 550, "5.1.1",
+                "<nobody@example.com>: Recipient address rejected: User unknown in relay recipient table"},
+           Case{"--from a@example.org --to someone@smtp-fallback.example.net", "relay-access-denied", 550, "5.7.1",
+                "<someone@smtp-fallback.example.net>: Relay access denied"},
+           Case{"--from x@blocked.example.org --to user@example.com", "sender-blocked-by-domain", 554, "5.7.1",
+                "<x@blocked.example.org>: Sender address rejected: Blocked by this domain"},
+           Case{"--from annoying@example.org --to victim@example.com", "sender-blocked-by-recipient", 554, "5.7.1",
+                "<annoying@example.org>: Sender address rejected: Blocked by this recipient"},
+       }) {
+    CAPTURE(c.args);
+    auto j = predict_smtp(c.args);
+    CHECK(j["verdict"] == "bounce");
+    REQUIRE(!j["bounces"].empty());
+    const auto& b = j["bounces"][0];
+    CHECK(b["check"] == "observed");
+    CHECK(b["catalog_id"] == c.entry);
+    CHECK(b["code"] == c.code);
+    CHECK(b["enhanced"] == c.enhanced);
+    CHECK(b["text"] == c.text);
+    CHECK(b["stage"] == "rcpt");
+  }
+  // The same sender to a mailbox that exists: accepted at RCPT, and the report says DATA was not tried.
+  auto ok = predict_smtp("--from a@example.org --to user@example.com");
+  CHECK(ok["verdict"] == "accept");
+  bool observed = false;
+  for (const auto& p : ok["passed"]) observed = observed || p.get<std::string>().rfind("observed: mx1.example.com", 0) == 0;
+  CHECK(observed);
+}
+
+TEST_CASE("predict: an answer about the connecting address counts only for the address that connected") {
+  // --ip is an address of this machine: the dialogue comes from it, and its block counts.
+  auto mine = predict_smtp("--from a@example.org --to user@example.com --ip 198.51.100.77");
+  REQUIRE(!mine["bounces"].empty());
+  CHECK(mine["bounces"][0]["check"] == "observed");
+  CHECK(mine["bounces"][0]["catalog_id"] == "client-host-blocked");
+  CHECK(mine["smtp"]["sessions"][0]["source"] == "198.51.100.77");
+  // The dialogue came from elsewhere: what this machine got is reported, the prediction for --ip rests on DNS.
+  auto other = predict_smtp("--from a@example.org --to user@example.com --ip 203.0.113.5 --source-ip 198.51.100.77");
+  REQUIRE(!other["bounces"].empty());
+  CHECK(other["bounces"][0]["check"] != "observed");
+  REQUIRE(other["observed_from_this_machine"].size() == 1);
+  CHECK(other["observed_from_this_machine"][0]["catalog_id"] == "client-host-blocked");
+  CHECK(other["observed_from_this_machine"][0]["source"] == "198.51.100.77");
 }

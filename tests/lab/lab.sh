@@ -153,9 +153,13 @@ stop_lab() {
 }
 
 case "$cmd" in
-  start) start "${3:-}" ;;
+  start) start "${3:-}" "${4:-}" ;;
   stop) stop_lab; echo "lab: stopped" ;;
-  queue) queue_count ;;
+  queue)
+    n=$(queue_count)
+    echo "lab: $n message(s) in Postfix's queue"
+    [ "$n" = 0 ]
+    ;;
   exec)
     shift 2
     [ -f "$state/netns" ] || die "no lab running in $state (run: lab.sh start $state)"

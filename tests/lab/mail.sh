@@ -121,9 +121,12 @@ victim_senders = check_sender_access texthash:$etc/victim_senders
 smtpd_tls_security_level = may
 smtpd_tls_cert_file = $tls/mx.pem
 smtpd_tls_key_file = $tls/mx.key
-default_transport = error:the lab never delivers
-relay_transport = error:the lab never delivers
-local_transport = error:the lab never delivers
+# Were a message ever queued it would wait for a host where nothing listens,
+# and "lab.sh queue" would count it.
+relay_transport = smtp:[192.0.2.97]:25
+default_transport = smtp:[192.0.2.97]:25
+alias_maps =
+alias_database =
 biff = no
 CONF
   local s="inet  n       -       n       -       -       smtpd"
@@ -136,6 +139,7 @@ CONF
 192.0.2.29:smtp $s -o myhostname=mx.notls.example.net -o smtpd_tls_security_level=none
 192.0.2.30:smtp $s -o myhostname=mx.selfsigned-tls.example.net -o smtpd_tls_cert_file=$tls/self.pem -o smtpd_tls_key_file=$tls/self.key
 cleanup   unix  n       -       n       -       0       cleanup
+smtp      unix  -       -       n       -       -       smtp
 qmgr      unix  n       -       n       300     1       qmgr
 tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 rewrite   unix  -       -       n       -       -       trivial-rewrite
