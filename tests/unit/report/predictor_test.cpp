@@ -153,3 +153,81 @@ TEST_CASE("a profile with an unknown restriction, entry or prefix is refused") {
                                      "p.toml", cat),
                        doctest::Contains("not an address prefix"), std::runtime_error);
 }
+
+namespace {
+
+/// A probe report with one finished session whose RCPT for the recipient got `reply`.
+SmtpReport dialogue(const std::string& source, int code, const std::string& enhanced, const std::string& text) {
+  bp::smtp::Session s;
+  s.host = "mx1.example.org";
+  s.address = "8.8.8.8";
+  s.source = source;
+  s.connected = true;
+  bp::smtp::Reply r;
+  r.code = code;
+  r.enhanced = enhanced;
+  r.lines = {text};
+  s.exchanges.push_back({"rcpt", "RCPT TO:<bob@example.org>", "recipient", r, std::nullopt});
+  SmtpReport rep;
+  rep.domain = "example.org";
+  rep.sessions.push_back(std::move(s));
+  rep.final_session = 0;
+  return rep;
+}
+
+}  // namespace
+
+TEST_CASE("observed replies find their catalog entry; answers about the client count only for the address that connected") {
+  const auto& cat = Catalog::builtin();
+  auto unknown = observe(cat, dialogue("192.0.2.1", 550, "5.1.1", "<bob@example.org>: Recipient address rejected: User unknown in relay recipient table"));
+  REQUIRE(unknown.size() == 1);
+  REQUIRE(unknown[0].entry != nullptr);
+  CHECK(unknown[0].entry->id == "recipient-unknown-in-relay-table");
+  CHECK_FALSE(unknown[0].judges_client());
+  CHECK(counts_for(unknown[0], "203.0.113.9"));  // about the envelope: holds for any sending IP
+
+  auto blocked = observe(cat, dialogue("192.0.2.1", 554, "5.7.1", "<unknown[192.0.2.1]>: Client host rejected: The sender's mail server is blocked"));
+  REQUIRE(blocked.size() == 1);
+  REQUIRE(blocked[0].entry != nullptr);
+  CHECK(blocked[0].entry->id == "client-host-blocked");
+  CHECK(blocked[0].judges_client());
+  CHECK(counts_for(blocked[0], "192.0.2.1"));
+  CHECK_FALSE(counts_for(blocked[0], "203.0.113.9"));
+  CHECK_FALSE(counts_for(blocked[0], ""));
+
+  // predict(): the envelope answer leads; the client answer from another address is set aside.
+  auto in = input("alice@example.com", "bob@example.org", healthy("example.com"), healthy("example.org"));
+  in.observed = unknown;
+  auto p = predict(profile(), in);
+  CHECK(p.verdict == "bounce");
+  REQUIRE(!p.bounces.empty());
+  CHECK(p.bounces.front().restriction == "observed");
+  CHECK(p.bounces.front().text == "<bob@example.org>: Recipient address rejected: User unknown in relay recipient table");
+
+  in.ips = {"203.0.113.9"};
+  in.observed = blocked;
+  auto q = predict(profile(), in);
+  CHECK(q.observed_elsewhere.size() == 1);
+  for (const auto& b : q.bounces) CHECK(b.restriction != "observed");
+
+  // An unknown text is still observed, without an entry, never dropped.
+  auto odd = observe(cat, dialogue("192.0.2.1", 550, "5.7.1", "go away"));
+  REQUIRE(odd.size() == 1);
+  CHECK(odd[0].entry == nullptr);
+  auto findings = observed_findings(odd);
+  REQUIRE(findings.size() == 1);
+  CHECK(findings[0].code == "smtp.refused");
+  CHECK(findings[0].severity == Severity::error);
+}
+
+TEST_CASE("the greeting's host name, and a random local part") {
+  bp::smtp::Reply r;
+  r.code = 220;
+  r.lines = {"MX1.Example.COM ESMTP Postfix"};
+  CHECK(greeting_name(r) == "mx1.example.com");
+  r.lines = {"ESMTP ready"};
+  CHECK(greeting_name(r).empty());  // not a host name
+  const auto a = random_local_part(), b = random_local_part();
+  CHECK(a.size() == std::string("bounceprobe-").size() + 12);
+  CHECK(a != b);
+}

@@ -110,3 +110,18 @@ TEST_CASE("hostile peers: every case ends in an error with bounded memory") {
     CHECK(r.text() == "hello?world");
   }
 }
+
+TEST_CASE("mid_reply: a greeting cut after its first line is still a reply in progress") {
+  bp::smtp::ReplyParser p;
+  CHECK_FALSE(p.mid_reply());
+  p.push("220-first line\r\n");
+  CHECK_FALSE(p.next().has_value());
+  CHECK(p.mid_reply());
+  CHECK(p.buffered() == 0);  // the line was taken; only the reply's end is missing
+  p.push("220 last\r\n250 next");
+  auto r = p.next();
+  REQUIRE(r.has_value());
+  REQUIRE(r->ok());
+  CHECK(r->value().lines.size() == 2);
+  CHECK(p.buffered() == 8);  // "250 next" waits: bytes after a reply are visible (STARTTLS injection)
+}
