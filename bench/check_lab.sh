@@ -9,12 +9,13 @@ runs=${2:-50}
 [ "$(id -u)" = 0 ] || { echo "check_lab: needs root (lab namespace)" >&2; exit 1; }
 state=$(mktemp -d /tmp/bounceprobe-bench.XXXXXX)
 trap './tests/lab/lab.sh stop "$state" >/dev/null; rm -rf "$state"' EXIT
-./tests/lab/lab.sh start "$state" "$build/tests/mute_server" >/dev/null
+./tests/lab/lab.sh start "$state" "$build/tests/mute_server" "$build/tests/smtp_peer" >/dev/null
 
 domains=(example.com nullmx.example.net implicit.example.net nomail.example.net doesnotexist.example.net
          cname-mx.example.net literal-mx.example.net dangling-mx.example.net private-mx.example.net
          cgnat-mx.example.net mixed-mx.example.net mail.broken.example)
-lab=(--routable 192.0.2.0/24 --routable 203.0.113.0/24 --routable 2001:db8::/32 --dnsbl-resolver 192.0.2.54)
+lab=(--routable 192.0.2.0/24 --routable 203.0.113.0/24 --routable 2001:db8::/32 --dnsbl-resolver 192.0.2.54
+     --ca-file "$state/postfix/tls/ca.pem" --helo client.example.org)
 run() { ./tests/lab/lab.sh exec "$state" "$build/cli/bounceprobe" check "$@" "${lab[@]}" --json >/dev/null || true; }
 
 measure() {
@@ -32,5 +33,11 @@ measure() {
 queries=$( (./tests/lab/lab.sh exec "$state" "$build/cli/bounceprobe" check "${domains[@]}" "${lab[@]}" --json || true) |
           grep -o '"sent": [0-9]*' | head -1 || true)
 echo "lab check of ${#domains[@]} domains (${queries/\"sent\": /} DNS queries per run), process wall time:"
-measure "check example.com (1 domain)" example.com
-measure "check ${#domains[@]} lab domains" "${domains[@]}"
+measure "check example.com, DNS only" example.com --no-smtp
+measure "check ${#domains[@]} lab domains, DNS only" "${domains[@]}" --no-smtp
+# With the SMTP dialogue (STARTTLS, certificate and DANE checks, MAIL, RCPT x2, RSET, QUIT).
+smtp_domains=(example.com expired-tls.example.net wrongname-tls.example.net notls.example.net selfsigned-tls.example.net
+              smtp-fallback.example.net)
+measure "check example.com, with SMTP" example.com
+measure "check ${#domains[@]} lab domains, with SMTP" "${domains[@]}"
+measure "check ${#smtp_domains[@]} Postfix domains, with SMTP" "${smtp_domains[@]}"

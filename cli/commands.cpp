@@ -174,12 +174,18 @@ std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, const Ad
   s.policy = policy;
   s.max_connections = o.max_connections;
   auto& p = s.plan;
-  p.helo = o.helo.empty() ? asio::ip::host_name() : o.helo;
-  if (auto why = resolver::hostname_problem(p.helo); !why.empty() && !probes::classify(p.helo)) {
-    throw UsageError(fmt::format("--helo '{}' is not a host name: {}", p.helo, why));
+  if (!o.helo.empty()) {
+    if (auto why = resolver::hostname_problem(o.helo); !why.empty()) {
+      throw UsageError(fmt::format("--helo '{}' is not a host name: {}", o.helo, why));
+    }
+    p.helo = o.helo;
+  } else {
+    // This machine's name; a receiver may refuse one that is not fully qualified (--helo fixes that).
+    p.helo = asio::ip::host_name();
+    if (!resolver::hostname_problem(p.helo).empty()) p.helo = "localhost";
   }
   p.tls.ca_file = o.ca_file;
-  if (!o.ca_file.empty() && std::fopen(o.ca_file.c_str(), "r") == nullptr) {
+  if (!o.ca_file.empty() && access(o.ca_file.c_str(), R_OK) != 0) {
     throw UsageError(fmt::format("--ca-file '{}' cannot be read", o.ca_file));
   }
   p.timeouts.connect = smtp::Millis(o.connect_timeout_ms);

@@ -888,6 +888,12 @@ TEST_CASE("smtp: IPv6, and a source address that is not ours") {
   auto r = bp("check example.com --source-ip 203.0.113.99" + smtp_args());
   CHECK(r.rc == 2);
   CHECK(r.err == "bounceprobe: error: --source-ip 203.0.113.99 is not an address of this machine\n");
+  auto ca = bp("check example.com --ca-file /nonexistent/ca.pem");
+  CHECK(ca.rc == 2);
+  CHECK(ca.err == "bounceprobe: error: --ca-file '/nonexistent/ca.pem' cannot be read\n");
+  auto helo = bp("check example.com --helo 'bad name'");
+  CHECK(helo.rc == 2);
+  CHECK(helo.err.rfind("bounceprobe: error: --helo 'bad name' is not a host name", 0) == 0);
 }
 
 TEST_CASE("predict: the observed RCPT-stage bounce, each on its catalog entry with the exact text") {
