@@ -13,7 +13,6 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -807,7 +806,7 @@ TEST_CASE("smtp: certificate problems, a missing STARTTLS and a TLSA record that
   CHECK(notls["smtp"]["sessions"][0].contains("tls") == false);
 }
 
-TEST_CASE("smtp: hostile peers end in a finding within the deadlines, with bounded memory") {
+TEST_CASE("smtp: hostile peers end in a finding within the deadlines") {
   struct Case {
     const char* domain;
     const char* code;
@@ -836,10 +835,8 @@ TEST_CASE("smtp: hostile peers end in a finding within the deadlines, with bound
   auto slow = check_smtp("smtp-slowbanner.example.net");
   REQUIRE(finding(slow, "smtp.banner-slow") != nullptr);
   CHECK(slow["smtp"]["sessions"][0]["banner_ms"].get<double>() >= 2400.0);
-  // 1 MB lines and endless replies never made the process big.
-  struct rusage ru {};
-  getrusage(RUSAGE_CHILDREN, &ru);
-  CHECK(ru.ru_maxrss < 64 * 1024);  // kilobytes
+  // Memory stays bounded by the parser's limits: unit_smtp's "hostile peers" case measures it
+  // byte by byte (a process-wide RSS here would mostly measure the sanitizer build's shadow memory).
 }
 
 TEST_CASE("smtp: port 25 unreachable everywhere, and the fallback to the next MX") {
