@@ -168,10 +168,9 @@ bool is_local_address(const std::string& ip) {
 }
 
 /// The dialogue's plan from the options: who we say we are, where we connect from, how long we wait.
-std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, const AddressPolicy& policy, std::string source) {
+std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, std::string source) {
   if (o.no_smtp) return std::nullopt;
   probes::SmtpOptions s;
-  s.policy = policy;
   s.max_connections = o.max_connections;
   auto& p = s.plan;
   if (!o.helo.empty()) {
@@ -364,7 +363,7 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domain
   }
   DnsRun dns(o);
   probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
-  CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), gate, catalog, policy, dnsbl_lists(o), smtp_options(o, policy, ""),
+  CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), gate, catalog, policy, dnsbl_lists(o), smtp_options(o, ""),
                   o.relay_test, o.relay_to, o.smtp_from == "<>" ? "" : o.smtp_from};
   auto results = dns.run(check_all(cx, domains));
   const auto run = dns.info();
@@ -490,7 +489,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   // machine (then the receiver's answer stands for --ip), else from wherever the kernel picks.
   std::string source;
   if (o.source_ip.empty() && !ips.empty() && is_local_address(ips.front())) source = ips.front();
-  auto smtp = smtp_options(o, policy, source);
+  auto smtp = smtp_options(o, source);
   if (smtp) {
     smtp->plan.sender = (from == "<>") ? "" : from;
     smtp->plan.recipients = {{to, "recipient"}};

@@ -2,6 +2,8 @@
 
 #include "rdns.hpp"
 
+#include <async.hpp>
+
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
@@ -272,10 +274,23 @@ void rdns_findings(SmtpReport& rep) {
   }
 }
 
+/// Reverse DNS of every address at once.
 asio::awaitable<std::map<std::string, std::string>> confirm_all(resolver::Resolver& r, std::vector<std::string> addresses) {
+  std::vector<asio::awaitable<std::string>> ops;
+  for (const auto& a : addresses) ops.push_back(confirmed_name(r, a));
+  auto names = co_await when_all(std::move(ops));
   std::map<std::string, std::string> out;
-  for (const auto& a : addresses) out[a] = co_await confirmed_name(r, a);
+  for (std::size_t i = 0; i < addresses.size(); ++i) out[addresses[i]] = std::move(names[i]);
   co_return out;
+}
+
+/// One session, inside the run's bounds.
+asio::awaitable<Session> gated_session(resolver::Resolver& r, SmtpGate& gate, std::string host, std::string address,
+                                       smtp::Plan plan) {
+  co_await gate.acquire(address);
+  auto s = co_await smtp::run_session(r.executor(), std::move(host), address, std::move(plan));
+  gate.release(address);
+  co_return s;
 }
 
 asio::awaitable<std::pair<std::vector<smtp::TlsaRecord>, bool>> tlsa_for(resolver::Resolver& r, std::string host) {
@@ -295,7 +310,6 @@ asio::awaitable<void> SmtpGate::acquire(std::string address) {
     co_await waiter->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
   }
   ++inflight_;
-  ++total_;
   busy_.insert(address);
 }
 
@@ -360,9 +374,7 @@ asio::awaitable<SmtpReport> probe_smtp(resolver::Resolver& r, SmtpGate& gate, Mx
         continue;
       }
       ++connections;
-      co_await gate.acquire(a.address);
-      auto s = co_await smtp::run_session(r.executor(), host.host, a.address, plan);
-      gate.release(a.address);
+      auto s = co_await gated_session(r, gate, host.host, a.address, plan);
       const bool tls_failed = s.error && s.error->kind == smtp::SessionErrorKind::tls;
       rep.sessions.push_back(std::move(s));
       if (tls_failed && connections < o.max_connections) {
@@ -370,10 +382,7 @@ asio::awaitable<SmtpReport> probe_smtp(resolver::Resolver& r, SmtpGate& gate, Mx
         auto plain = plan;
         plain.starttls = false;
         ++connections;
-        co_await gate.acquire(a.address);
-        auto again = co_await smtp::run_session(r.executor(), host.host, a.address, plain);
-        gate.release(a.address);
-        rep.sessions.push_back(std::move(again));
+        rep.sessions.push_back(co_await gated_session(r, gate, host.host, a.address, std::move(plain)));
       }
       if (is_final(rep.sessions.back(), plan)) {
         rep.final_session = static_cast<int>(rep.sessions.size()) - 1;

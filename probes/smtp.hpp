@@ -51,14 +51,11 @@ class SmtpGate {
   SmtpGate(asio::any_io_executor ex, int parallel) : ex_(std::move(ex)), parallel_(parallel) {}
   asio::awaitable<void> acquire(std::string address);
   void release(const std::string& address);
-  int parallel() const { return parallel_; }
-  int connections() const { return total_; }
 
  private:
   asio::any_io_executor ex_;
   int parallel_;
   int inflight_{0};
-  int total_{0};
   std::set<std::string> busy_;
   std::deque<std::shared_ptr<asio::steady_timer>> waiters_;
 };
@@ -67,7 +64,6 @@ struct SmtpOptions {
   smtp::Plan plan;              ///< helo, sender, recipients, timeouts, TLS, source address
   int max_connections{4};       ///< per domain, fallbacks and TLS retries included
   smtp::Millis slow_banner{2000};  ///< a greeting slower than this is a finding
-  AddressPolicy policy;
   bool dane{true};              ///< look up TLSA records for each MX host
 };
 
@@ -84,7 +80,8 @@ struct SmtpReport {
   }
 };
 
-/// Runs the SMTP probe for a domain whose MX probe ran already. `r` and `gate` must outlive it.
+/// Runs the SMTP probe for a domain whose MX probe ran already; addresses the MX probe
+/// found non-global (after --routable) are skipped. `r` and `gate` must outlive it.
 asio::awaitable<SmtpReport> probe_smtp(resolver::Resolver& r, SmtpGate& gate, MxReport mx, SmtpOptions options);
 
 /// \return a local part nobody has: "bounceprobe-" and 12 random hex digits.

@@ -42,9 +42,9 @@ bool counts_for(const ObservedReply& o, const std::string& ip) { return !o.judge
 std::vector<probes::Finding> observed_findings(const std::vector<ObservedReply>& observed) {
   std::vector<probes::Finding> out;
   for (const auto& o : observed) {
-    // Refusals the probe asked for: the made-up recipient and the foreign one.
-    const bool expected = o.role == "random" || o.role == "relay";
-    if (expected) continue;  // the smtp probe reports them (catch-all, open relay)
+    // Refusals the probe asked for (the made-up and the foreign recipient): the
+    // smtp probe reports those as catch-all and open-relay findings.
+    if (o.role == "random" || o.role == "relay") continue;
     const auto severity = o.code >= 500 ? probes::Severity::error : probes::Severity::warning;
     auto f = probes::make_finding("smtp", "smtp.refused", severity, o.host,
                                   fmt::format("{} {} → {}", o.host, o.command.empty() ? "greeting" : o.command, o.line()));

@@ -43,7 +43,7 @@ asio::awaitable<const Reply*> exchange(Connection& c, Session& s, std::string st
 
 /// QUIT, politely; a server that already left is no error any more.
 asio::awaitable<void> quit(Connection& c, Session& s) {
-  if (auto e = co_await c.send("QUIT")) co_return;
+  if (co_await c.send("QUIT")) co_return;
   auto r = co_await c.read_reply(s.error ? Millis(2000) : Millis(5000));
   Exchange x{"quit", "QUIT", {}, std::nullopt, std::nullopt};
   if (r) x.reply = std::move(r).value();
