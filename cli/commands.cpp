@@ -555,7 +555,7 @@ int run_explain(const CommonOptions& o, const std::vector<std::string>& args) {
   if (o.format == "json") {
     emit_json(report::explain_json(res));
   } else {
-    emit(report::explain_text(res, render_options(o)));
+    emit(report::explain_text(res, report::Reasons::builtin(), render_options(o)));
   }
   return res.matches.empty() ? exit_findings : exit_ok;
 }

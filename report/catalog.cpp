@@ -1,4 +1,5 @@
 #include "catalog.hpp"
+#include "classify.hpp"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -55,6 +56,8 @@ Catalog Catalog::load(std::string_view text, const std::string& origin) {
     e.id = str(*t, "id", origin + ": entry", true);
     const std::string where = fmt::format("{}: entry '{}'", origin, e.id);
     if (!ids.insert(e.id).second) throw std::runtime_error(where + ": duplicate id");
+    e.reason = str(*t, "reason", where, true);
+    if (Reasons::builtin().find(e.reason) == nullptr) throw std::runtime_error(where + ": unknown reason '" + e.reason + "'");
     e.seed = (*t)["seed"].value_or(true);
     e.judges_client = (*t)["judges_client"].value_or(false);
     e.code = static_cast<int>((*t)["code"].value_or(std::int64_t{0}));

@@ -34,6 +34,7 @@ struct Documented {
 
 struct CatalogEntry {
   std::string id;
+  std::string reason;  ///< the reason class (classify.hpp), e.g. "recipient-unknown"
   bool seed{true};
   bool judges_client{false};  ///< the answer depends on the connecting address
   int code{0};  ///< 0 = the article shows none

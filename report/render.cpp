@@ -402,62 +402,6 @@ std::string predict_text(const PredictInput& in, const Prediction& p, const std:
   return out;
 }
 
-json explain_json(const ExplainResult& r) {
-  json matches = json::array();
-  for (const auto& m : r.matches) {
-    json rows = json::array();
-    for (const auto& d : m.entry->documented) rows.push_back({{"source", d.source}, {"row", d.row}, {"text", d.text}});
-    matches.push_back({{"catalog_id", m.entry->id}, {"code", m.code}, {"enhanced", m.enhanced},
-                       {"codes_agree", m.codes_agree}, {"stage", m.entry->stage}, {"class", m.entry->klass},
-                       {"predictable", m.entry->predictable}, {"matched", m.matched_text},
-                       {"explanation", m.entry->explanation}, {"condition", m.entry->condition},
-                       {"fix", m.entry->fix}, {"facts", m.facts}, {"documented", rows}, {"seed", m.entry->seed}});
-  }
-  json j = {{"schema", schema_version}, {"command", "explain"}, {"matches", matches}};
-  if (r.truncated) j["truncated"] = true;
-  return j;
-}
-
-std::string explain_text(const ExplainResult& r, const RenderOptions& o) {
-  Paint paint{o.color};
-  std::string out;
-  if (r.matches.empty()) {
-    return "No documented bounce matches this text.\n"
-           "Run 'bounceprobe catalog' to see the bounces it knows.\n";
-  }
-  int n = 0;
-  for (const auto& m : r.matches) {
-    ++n;
-    if (n == 1) {
-      out += fmt::format("{} {}\n", paint("1", "Best match:"), m.entry->id);
-    } else if (n == 2) {
-      out += "\nAlso matches:\n";
-    }
-    if (n > 1) {
-      out += fmt::format("  - {} ({}{})\n", m.entry->id, m.entry->code != 0 ? std::to_string(m.entry->code) + " " : "",
-                         m.entry->enhanced);
-      continue;
-    }
-    out += fmt::format("  reply:   {}{}{}\n", m.code != 0 ? std::to_string(m.code) + " " : "",
-                       m.enhanced.empty() ? "" : m.enhanced + " ", m.matched_text);
-    out += fmt::format("  stage:   {}   {}\n", m.entry->stage == "none" ? "sending MTA" : m.entry->stage, m.entry->klass);
-    if (!m.codes_agree) out += "  note:    the codes in the text differ from the documented ones\n";
-    if (!m.facts.empty()) {
-      std::string facts;
-      for (const auto& [k, v] : m.facts) facts += (facts.empty() ? "" : ", ") + k + "=" + v;
-      out += fmt::format("  facts:   {}\n", facts);
-    }
-    out += fmt::format("  means:   {}\n", m.entry->explanation);
-    out += fmt::format("  why:     {}\n", m.entry->condition);
-    out += fmt::format("  fix:     {}\n", m.entry->fix);
-    std::string rows;
-    for (const auto& d : m.entry->documented) rows += (rows.empty() ? "" : ", ") + d.source + " " + d.row;
-    out += fmt::format("  source:  {}\n", rows.empty() ? "stock Postfix text, not in the provider articles" : rows);
-    if (o.verbose && !m.entry->postfix.empty()) out += fmt::format("  postfix: {}\n", m.entry->postfix);
-  }
-  return out;
-}
-
 json spf_json(const probes::spf::SpfQuery& q, const probes::spf::SpfOutcome& o, const RunInfo& run, bool verbose) {
   json trace = json::array();
   for (const auto& t : o.trace) {
@@ -568,7 +512,7 @@ json catalog_json(const Catalog& c) {
   for (const auto& e : c.entries()) {
     json rows = json::array();
     for (const auto& d : e.documented) rows.push_back({{"source", d.source}, {"row", d.row}, {"text", d.text}});
-    entries.push_back({{"id", e.id}, {"seed", e.seed}, {"code", e.code}, {"code_alt", e.code_alt},
+    entries.push_back({{"id", e.id}, {"reason", e.reason}, {"seed", e.seed}, {"code", e.code}, {"code_alt", e.code_alt},
                        {"enhanced", e.enhanced}, {"pattern", e.pattern}, {"priority", e.priority},
                        {"stage", e.stage}, {"class", e.klass}, {"predictable", e.predictable},
                        {"probes", e.probes}, {"condition", e.condition}, {"explanation", e.explanation},
@@ -591,8 +535,8 @@ std::string catalog_text(const Catalog& c, const RenderOptions& o) {
                      c.documented_rows(), c.entries().size() - seed);
   for (const auto& e : c.entries()) {
     const std::string code = e.code != 0 ? std::to_string(e.code) : "---";
-    out += fmt::format("{} {:<7} {:<4} {:<8} {:<10} {}\n", code, e.enhanced.empty() ? "-" : e.enhanced,
-                       e.temporary() ? "temp" : "perm", e.stage, e.predictable, paint("1", e.id));
+    out += fmt::format("{} {:<7} {:<4} {:<8} {:<10} {:<24} {}\n", code, e.enhanced.empty() ? "-" : e.enhanced,
+                       e.temporary() ? "temp" : "perm", e.stage, e.predictable, e.reason, paint("1", e.id));
     for (const auto& d : e.documented) out += fmt::format("      {} {}: {}\n", d.source, d.row, d.text);
     if (!e.seed && !e.example.empty()) out += fmt::format("      stock: {}\n", e.example);
     if (o.verbose) {

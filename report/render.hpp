@@ -80,8 +80,8 @@ nlohmann::json predict_json(const PredictInput& in, const Prediction& p, const s
 std::string predict_text(const PredictInput& in, const Prediction& p, const std::vector<probes::Finding>& findings,
                          const std::string& profile, const RunInfo& run, const RenderOptions& o);
 
-nlohmann::json explain_json(const ExplainResult& r);
-std::string explain_text(const ExplainResult& r, const RenderOptions& o);
+nlohmann::json explain_json(const ExplainResult& r, const Reasons& reasons = Reasons::builtin());
+std::string explain_text(const ExplainResult& r, const Reasons& reasons, const RenderOptions& o);
 
 nlohmann::json spf_json(const probes::spf::SpfQuery& q, const probes::spf::SpfOutcome& o, const RunInfo& run, bool verbose);
 std::string spf_text(const probes::spf::SpfQuery& q, const probes::spf::SpfOutcome& o, const RunInfo& run,

@@ -110,10 +110,14 @@ TEST_CASE("every row of both seed articles is in the catalog, verbatim") {
 }
 #endif
 
-TEST_CASE("a catalog with a broken pattern or an unknown stage is refused with the entry named") {
-  CHECK_THROWS_WITH_AS(Catalog::load("[[entry]]\nid='x'\nseed=false\npattern='('\nstage='rcpt'\nclass='permanent'\n", "t.toml"),
+TEST_CASE("a catalog with a broken pattern, an unknown stage or an unknown reason is refused with the entry named") {
+  CHECK_THROWS_WITH_AS(Catalog::load("[[entry]]\nid='x'\nreason='policy'\nseed=false\npattern='('\nstage='rcpt'\nclass='permanent'\n", "t.toml"),
                        doctest::Contains("entry 'x'"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(Catalog::load("[[entry]]\nid='x'\nseed=false\npattern='a'\nstage='later'\nclass='permanent'\n", "t.toml"),
+  CHECK_THROWS_WITH_AS(Catalog::load("[[entry]]\nid='x'\nreason='policy'\nseed=false\npattern='a'\nstage='later'\nclass='permanent'\n", "t.toml"),
                        doctest::Contains("unknown stage"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(Catalog::load("[[entry]]\nid='x'\nreason='bad-luck'\nseed=false\npattern='a'\nstage='rcpt'\nclass='permanent'\n", "t.toml"),
+                       doctest::Contains("unknown reason 'bad-luck'"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(Catalog::load("[[entry]]\nid='x'\nseed=false\npattern='a'\nstage='rcpt'\nclass='permanent'\n", "t.toml"),
+                       doctest::Contains("'reason' is missing"), std::runtime_error);
   CHECK_THROWS_AS(Catalog::load("this is = not toml [", "t.toml"), std::runtime_error);
 }
