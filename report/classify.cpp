@@ -250,6 +250,7 @@ Classification Reasons::classify(int code, std::string_view enhanced, std::strin
       re2::StringPiece in(cleaned);
       if (p.re->Match(in, 0, in.size(), RE2::UNANCHORED, &m, 1)) c.matched = std::string(m);
       c.reason = p.reason;
+      c.group = p.group;
       c.confidence = Confidence::phrase;
       c.basis = fmt::format("the wording \"{}\" (texts of {})", c.matched, p.source);
       c.rank = (code != 0 || !enhanced.empty()) ? rank_phrase_in_reply : rank_phrase_in_text;

@@ -62,6 +62,7 @@ struct Classification {
   std::string basis;    ///< one line: what decided, with its source
   std::string matched;  ///< the phrase that matched, when a phrase decided
   int rank{0};          ///< how strong the decision is, higher is stronger (see classify.cpp)
+  std::size_t group{0}; ///< the phrase group that decided (lower is more specific)
 };
 
 /// An enhanced status code split into its parts; class 0 when `s` is not one.

@@ -120,7 +120,7 @@ std::vector<Candidate> candidates(const std::string& text) {
   // A reply code or an enhanced status code, standing alone (not inside an IP address or zone):
   // "550 5.1.1", "550-5.1.1", "#5.1.1" (qmail, Exchange), "Status: 5.1.1".
   static const RE2 start(
-      R"((?:^|[\s:;'"(|#\[])(?:([245][0-9]{2})(?:[ -]+#?([245]\.[0-9]{1,3}\.[0-9]{1,3}))?|([245]\.[0-9]{1,3}\.[0-9]{1,3}))(?:[\s)\],;:'"]|\.(?:\s|$)|$))");
+      R"((?:^|[\s:;'"(|#\[])(?:([45][0-9]{2})(?:[ -]+#?([45]\.[0-9]{1,3}\.[0-9]{1,3}))?|([45]\.[0-9]{1,3}\.[0-9]{1,3}))(?:[\s)\],;:'"]|\.(?:\s|$)|$))");
   struct Mark {
     std::size_t begin, end;
     int code;
@@ -247,6 +247,12 @@ void extract_parties(const std::string& text, std::map<std::string, std::string>
   if ((RE2::PartialMatch(text, recipient, &r) || RE2::PartialMatch(text, refused, &r)) && r != s) f["recipient"] = r;
 }
 
+/// Between replies of one paste: the stronger kind of decision, then the more specific phrase group.
+bool stronger(const Classification& a, const Classification& b) {
+  if (a.rank != b.rank) return a.rank > b.rank;
+  return a.confidence == Confidence::phrase && b.confidence == Confidence::phrase && a.group < b.group;
+}
+
 }  // namespace
 
 ExplainResult explain(const Catalog& catalog, std::string_view pasted, const Reasons& reasons) {
@@ -283,7 +289,7 @@ ExplainResult explain(const Catalog& catalog, std::string_view pasted, const Rea
     if (cand.whole) {
       // The whole paste decides only by its wording, never by a number in it.
       auto c = reasons.classify(0, "", cand.text);
-      if (c.confidence == Confidence::phrase && c.rank > best.rank) {
+      if (c.confidence == Confidence::phrase && stronger(c, best)) {
         best = std::move(c);
         deciding = &cand;
       }
@@ -291,7 +297,7 @@ ExplainResult explain(const Catalog& catalog, std::string_view pasted, const Rea
     }
     auto c = reasons.classify(cand.code, cand.enhanced, cand.text);
     res.replies.push_back({cand.code, cand.enhanced, cand.text, c});
-    if (c.rank > best.rank) {
+    if (stronger(c, best)) {
       best = std::move(c);
       deciding = &cand;
     }
