@@ -302,17 +302,24 @@ ExplainResult explain(const Catalog& catalog, std::string_view pasted, const Rea
       deciding = &cand;
     }
   }
-  std::stable_sort(all.begin(), all.end(), [](const Scored& a, const Scored& b) {
+  // One match per entry: the reply that carries codes (the receiver's own) over the bare wording.
+  std::vector<Scored> per_entry;
+  for (auto& s : all) {
+    auto it = std::find_if(per_entry.begin(), per_entry.end(), [&](const Scored& x) { return x.m.entry == s.m.entry; });
+    if (it == per_entry.end()) {
+      per_entry.push_back(std::move(s));
+    } else if ((s.has_code && !it->has_code) ||
+               (s.has_code == it->has_code && s.m.codes_agree && !it->m.codes_agree)) {
+      *it = std::move(s);
+    }
+  }
+  std::stable_sort(per_entry.begin(), per_entry.end(), [](const Scored& a, const Scored& b) {
     if (a.m.codes_agree != b.m.codes_agree) return a.m.codes_agree;
     if (a.m.entry->priority != b.m.entry->priority) return a.m.entry->priority > b.m.entry->priority;
     if (a.m.matched_text.size() != b.m.matched_text.size()) return a.m.matched_text.size() > b.m.matched_text.size();
     return a.has_code && !b.has_code;
   });
-  for (auto& s : all) {
-    const bool seen = std::any_of(res.matches.begin(), res.matches.end(),
-                                  [&](const ExplainMatch& m) { return m.entry == s.m.entry; });
-    if (!seen) res.matches.push_back(std::move(s.m));
-  }
+  for (auto& s : per_entry) res.matches.push_back(std::move(s.m));
 
   res.facts = extract_facts(res.normalized);
   extract_parties(res.normalized, res.facts);
