@@ -62,7 +62,14 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
                 const std::vector<std::string>& ips, const std::vector<std::string>& dkim_pass);
 int run_dmarc(const CommonOptions& o, const std::string& domain);
 int run_dnsbl(const CommonOptions& o, const std::vector<std::string>& targets);
-int run_explain(const CommonOptions& o, const std::vector<std::string>& text);
+struct ExplainOptions {
+  std::vector<std::string> text;  ///< the bounce as arguments; empty or "-" reads standard input
+  std::string message;            ///< --message FILE|-: a whole bounce message (DSN or plain)
+  std::string input;              ///< --input FILE|-: one bounce text per line
+  bool probe{false};              ///< --probe: confirm the cause now
+  std::string to, from, ip;       ///< override what the bounce says (for --probe)
+};
+int run_explain(const CommonOptions& o, const ExplainOptions& x);
 int run_catalog(const CommonOptions& o);
 int run_spf(const CommonOptions& o, const std::string& ip, const std::string& sender, const std::string& helo);
 

@@ -82,10 +82,17 @@ int main(int argc, char** argv) {
   add_common(predict, o, true);
   add_smtp(predict, o, false);
 
-  std::vector<std::string> text;
-  auto* explain = app.add_subcommand("explain", "explain a pasted bounce (argument, or - / nothing to read stdin)");
-  explain->add_option("text", text, "the bounce text; '-' or nothing reads standard input");
-  add_common(explain, o, false);
+  bp::cli::ExplainOptions ex;
+  auto* explain = app.add_subcommand("explain", "what a bounce means: its reason, the documented bounce it is, the fix");
+  explain->add_option("text", ex.text, "the bounce text; '-' or nothing reads standard input");
+  explain->add_option("--message", ex.message, "a whole bounce message as received (DSN or plain text); - reads standard input");
+  explain->add_option("--input", ex.input, "one bounce text per line (FILE or -); use with --format jsonl");
+  explain->add_flag("--probe", ex.probe, "confirm the cause now: run the probe that can tell whether it still holds");
+  explain->add_option("--to", ex.to, "--probe: the recipient (else the one the bounce names)");
+  explain->add_option("--from", ex.from, "--probe: the envelope sender (else the one the bounce names)");
+  explain->add_option("--ip", ex.ip, "--probe: the sending server's address (else the one the bounce names)");
+  add_common(explain, o, true);
+  add_smtp(explain, o, false);
 
   std::string spf_ip, spf_sender, spf_helo;
   auto* spf = app.add_subcommand("spf", "evaluate SPF (RFC 7208 check_host) for a sending IP and sender");
@@ -128,7 +135,7 @@ int main(int argc, char** argv) {
   try {
     if (*check) rc = bp::cli::run_check(o, domains);
     else if (*predict) rc = bp::cli::run_predict(o, from, to, ips, dkim_pass);
-    else if (*explain) rc = bp::cli::run_explain(o, text);
+    else if (*explain) rc = bp::cli::run_explain(o, ex);
     else if (*catalog) rc = bp::cli::run_catalog(o);
     else if (*dnsbl) rc = bp::cli::run_dnsbl(o, dnsbl_targets);
     else if (*dmarc) rc = bp::cli::run_dmarc(o, dmarc_domain);

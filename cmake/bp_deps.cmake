@@ -17,6 +17,10 @@ pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
 add_library(idn2::idn2 ALIAS PkgConfig::IDN2)
 
 pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl)
+
+# GMime reads bounce messages: MIME structure, transfer encodings, charsets (through iconv), encoded words.
+pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
+add_library(gmime::gmime ALIAS PkgConfig::GMIME)
 add_library(psl::psl ALIAS PkgConfig::PSL)
 
 find_package(tomlplusplus CONFIG QUIET)

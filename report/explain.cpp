@@ -147,7 +147,8 @@ std::vector<Candidate> candidates(const std::string& text) {
     const std::size_t e = i + 1 < marks.size() ? marks[i + 1].begin : text.size();
     Candidate c{marks[i].code, marks[i].enhanced, b < e ? text.substr(b, e - b) : std::string{}};
     // "Sorry, no mailbox here by that name. (#5.1.1)": the words come before the code.
-    if (c.code == 0 && blank(c.text)) {
+    const char lead = text[marks[i].begin];
+    if (c.code == 0 && (lead == '#' || lead == '(') && blank(c.text)) {
       const std::size_t pb = i > 0 ? marks[i - 1].end : 0;
       const std::size_t pe = marks[i].begin;
       if (pb < pe) {
@@ -297,7 +298,9 @@ ExplainResult explain(const Catalog& catalog, std::string_view pasted, const Rea
     }
     auto c = reasons.classify(cand.code, cand.enhanced, cand.text);
     res.replies.push_back({cand.code, cand.enhanced, cand.text, c});
-    if (stronger(c, best)) {
+    // At equal strength the reply with its own reply code and words beats a bare status field.
+    const bool fuller = deciding != nullptr && c.rank == best.rank && cand.code != 0 && deciding->code == 0 && !cand.text.empty();
+    if (stronger(c, best) || fuller) {
       best = std::move(c);
       deciding = &cand;
     }

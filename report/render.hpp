@@ -11,6 +11,8 @@
  *--*/
 #pragma once
 
+#include "bounce_message.hpp"
+#include "confirm.hpp"
 #include "explain.hpp"
 #include "predictor.hpp"
 
@@ -82,6 +84,16 @@ std::string predict_text(const PredictInput& in, const Prediction& p, const std:
 
 nlohmann::json explain_json(const ExplainResult& r, const Reasons& reasons = Reasons::builtin());
 std::string explain_text(const ExplainResult& r, const Reasons& reasons, const RenderOptions& o);
+
+/// One answer of `explain --message`: a failed recipient of a DSN (or the whole message when it has none).
+struct MessageAnswer {
+  const DsnRecipient* recipient{nullptr};
+  ExplainResult result;
+  std::optional<Confirmation> confirmation;
+};
+nlohmann::json message_json(const BounceMessage& m, const std::vector<MessageAnswer>& answers, const Reasons& reasons);
+std::string message_text(const BounceMessage& m, const std::vector<MessageAnswer>& answers, const Reasons& reasons,
+                         const RenderOptions& o);
 
 nlohmann::json spf_json(const probes::spf::SpfQuery& q, const probes::spf::SpfOutcome& o, const RunInfo& run, bool verbose);
 std::string spf_text(const probes::spf::SpfQuery& q, const probes::spf::SpfOutcome& o, const RunInfo& run,

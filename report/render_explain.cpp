@@ -151,4 +151,55 @@ std::string explain_text(const ExplainResult& r, const Reasons& reasons, const R
   return out;
 }
 
+json message_json(const BounceMessage& m, const std::vector<MessageAnswer>& answers, const Reasons& reasons) {
+  json list = json::array();
+  for (const auto& a : answers) {
+    auto j = explain_json(a.result, reasons);
+    j.erase("schema");
+    j.erase("command");
+    if (a.recipient != nullptr) {
+      j["recipient"] = a.recipient->final_recipient;
+      j["action"] = a.recipient->action;
+      j["status"] = a.recipient->status;
+      j["remote_mta"] = a.recipient->remote_mta;
+      j["diagnostic_code"] = a.recipient->diagnostic;
+    }
+    if (a.confirmation) j["confirm"] = confirmation_json(*a.confirmation);
+    list.push_back(std::move(j));
+  }
+  json j = {{"schema", schema_version},
+            {"command", "explain"},
+            {"message", {{"kind", m.kind}, {"subject", m.subject}, {"from", m.from}, {"reporting_mta", m.reporting_mta},
+                         {"original_sender", m.original_sender}, {"original_from", m.original_from},
+                         {"recipients", m.recipients.size()}}},
+            {"answers", list}};
+  // The first answer is also the top-level one, so scripts that read one bounce keep working.
+  if (!list.empty()) {
+    for (const char* k : {"reason", "confidence", "code", "enhanced", "matches"}) j[k] = list[0][k];
+  }
+  if (m.truncated) j["truncated"] = true;
+  return j;
+}
+
+std::string message_text(const BounceMessage& m, const std::vector<MessageAnswer>& answers, const Reasons& reasons,
+                         const RenderOptions& o) {
+  std::string out;
+  out += fmt::format("Bounce message ({}{}){}{}\n", m.kind == "dsn" ? "delivery status notification" : m.kind == "feedback" ? "abuse report" : "no DSN part",
+                     m.reporting_mta.empty() ? "" : " from " + m.reporting_mta, m.subject.empty() ? "" : ": " + m.subject,
+                     m.original_sender.empty() ? "" : fmt::format(" (returned message from <{}>)", m.original_sender));
+  for (const auto& a : answers) {
+    out += "\n";
+    if (a.recipient != nullptr) {
+      out += fmt::format("{}: {}{}{}\n", a.recipient->final_recipient.empty() ? "(recipient not named)" : a.recipient->final_recipient,
+                         a.recipient->action.empty() ? "no action" : a.recipient->action,
+                         a.recipient->status.empty() ? "" : ", status " + a.recipient->status,
+                         a.recipient->remote_mta.empty() ? "" : ", remote " + a.recipient->remote_mta);
+    }
+    out += explain_text(a.result, reasons, o);
+    if (a.confirmation) out += confirmation_text(*a.confirmation);
+  }
+  if (m.truncated) out += "\n(the message was cut at 64 MiB)\n";
+  return out;
+}
+
 }  // namespace bp::report
