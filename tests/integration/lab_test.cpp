@@ -946,3 +946,100 @@ TEST_CASE("predict: an answer about the connecting address counts only for the a
   CHECK(other["observed_from_this_machine"][0]["catalog_id"] == "client-host-blocked");
   CHECK(other["observed_from_this_machine"][0]["source"] == "198.51.100.77");
 }
+
+namespace {
+
+json explain_probe(const std::string& text, const std::string& extra = "") {
+  auto r = bp("explain --json --probe" + smtp_args() + extra + " -", text);
+  CAPTURE(r.err);
+  CAPTURE(r.out);
+  REQUIRE(r.j.is_object());
+  REQUIRE(r.j.contains("confirm"));
+  return r.j;
+}
+
+}  // namespace
+
+TEST_CASE("explain --probe: the cause of each bounce is confirmed, or refuted, by the probe that can tell") {
+  // An unknown user: the recipient's MX is asked again (RCPT, never DATA).
+  auto unknown = explain_probe("<nobody@example.com>: host mx1.example.com[192.0.2.25] said: 550 5.1.1 <nobody@example.com>: "
+                               "Recipient address rejected: User unknown (in reply to RCPT TO command)");
+  CHECK(unknown["reason"] == "recipient-unknown");
+  CHECK(unknown["confirm"]["probe"] == "smtp");
+  CHECK(unknown["confirm"]["status"] == "holds");
+  CHECK(unknown["confirm"]["targets"]["recipient"] == "nobody@example.com");
+  auto exists = explain_probe("550 5.1.1 <user@example.com>: Recipient address rejected: User unknown");
+  CHECK(exists["confirm"]["status"] == "does-not-hold");
+  // A blocklisted client address: the blocklists are asked.
+  auto listed = explain_probe("554 5.7.1 Service unavailable; Client host [203.0.113.66] blocked using zen.spamhaus.org");
+  CHECK(listed["reason"] == "blocklisted");
+  CHECK(listed["confirm"]["probe"] == "dnsbl");
+  CHECK(listed["confirm"]["status"] == "holds");
+  auto clean = explain_probe("554 5.7.1 Service unavailable; Client host [203.0.113.1] blocked using zen.spamhaus.org");
+  CHECK(clean["confirm"]["status"] == "does-not-hold");
+  // A DMARC rejection names only the domain: --ip gives the sending address for SPF.
+  auto dmarc = explain_probe("550 5.7.1 Email rejected per DMARC policy for dmarc-reject.example.net (G15)", " --ip 203.0.113.77");
+  CHECK(dmarc["reason"] == "authentication");
+  CHECK(dmarc["confirm"]["probe"] == "spf-dmarc");
+  CHECK(dmarc["confirm"]["status"] == "holds");
+  auto authorized = explain_probe("550 5.7.1 Email rejected per DMARC policy for dmarc-reject.example.net (G15)", " --ip 198.51.100.5");
+  CHECK(authorized["confirm"]["status"] == "does-not-hold");
+  // A domain that does not exist.
+  auto nxdomain = explain_probe("<bob@doesnotexist.example.net>: Host or domain name not found. Name service error for "
+                                "name=doesnotexist.example.net type=A: Host not found");
+  CHECK(nxdomain["reason"] == "recipient-domain-unknown");
+  CHECK(nxdomain["confirm"]["probe"] == "mx");
+  CHECK(nxdomain["confirm"]["status"] == "holds");
+  auto exists_now = explain_probe("<bob@example.com>: Host or domain name not found. Name service error for name=example.com type=A: Host not found");
+  CHECK(exists_now["confirm"]["status"] == "does-not-hold");
+  // Nothing to probe for a mailbox-full answer's opposite: content reasons say so instead of guessing.
+  auto spam = explain_probe("550 5.7.1 Message rejected as spam");
+  CHECK(spam["confirm"]["status"] == "not-checked");
+}
+
+TEST_CASE("explain --message reads a DSN with one answer per failed recipient, and --input answers a batch line by line") {
+  const std::string dsn =
+      "From: MAILER-DAEMON@mail.sender.example\nSubject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\n"
+      "Content-Type: text/plain; charset=utf-8\n\nThe mail system\n\n--b\nContent-Type: message/delivery-status\n\n"
+      "Reporting-MTA: dns; mail.sender.example\n\nFinal-Recipient: rfc822; bob@example.com\nAction: failed\nStatus: 5.1.1\n"
+      "Diagnostic-Code: smtp; 550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown\n\n"
+      "Final-Recipient: rfc822; carol@example.net\nAction: failed\nStatus: 4.4.7\nDiagnostic-Code: X-Postfix; delivery temporarily "
+      "suspended\n\nFinal-Recipient: rfc822; dave@example.org\nAction: delivered\nStatus: 2.0.0\n\n--b--\n";
+  auto r = bp("explain --json --message -", dsn);
+  CAPTURE(r.err);
+  CHECK(r.rc == 0);
+  REQUIRE(r.j.is_object());
+  CHECK(r.j["message"]["kind"] == "dsn");
+  CHECK(r.j["message"]["reporting_mta"] == "mail.sender.example");
+  REQUIRE(r.j["answers"].size() == 2);  // the delivered recipient is no bounce
+  CHECK(r.j["answers"][0]["recipient"] == "bob@example.com");
+  CHECK(r.j["answers"][0]["reason"] == "recipient-unknown");
+  CHECK(r.j["answers"][1]["recipient"] == "carol@example.net");
+  CHECK(r.j["answers"][1]["reason"] == "expired");
+  CHECK(r.j["reason"] == "recipient-unknown");
+
+  auto b = bp("explain --input - --format jsonl",
+              "550 5.1.1 The email account that you tried to reach does not exist.\n\nnot a bounce at all\n"
+              "452 4.2.2 The email account that you tried to reach is over quota.\n");
+  CHECK(b.rc == 0);
+  std::vector<json> lines;
+  std::size_t pos = 0;
+  while (pos < b.out.size()) {
+    auto nl = b.out.find('\n', pos);
+    lines.push_back(json::parse(b.out.substr(pos, nl - pos)));
+    pos = nl + 1;
+  }
+  REQUIRE(lines.size() == 3);  // the blank line is skipped, its number kept
+  CHECK(lines[0]["input_line"] == 1);
+  CHECK(lines[0]["reason"] == "recipient-unknown");
+  CHECK(lines[1]["input_line"] == 3);
+  CHECK(lines[1]["reason"] == "other");
+  CHECK(lines[2]["input_line"] == 4);
+  CHECK(lines[2]["reason"] == "mailbox-full");
+  // Bad input files: one line, exit 2.
+  auto missing = bp("explain --input /nonexistent/file --format jsonl");
+  CHECK(missing.rc == 2);
+  auto dir = bp("explain --message /tmp");
+  CHECK(dir.rc == 2);
+}
