@@ -1,4 +1,5 @@
 #include "observed.hpp"
+#include "classify.hpp"
 
 #include "explain.hpp"
 
@@ -54,7 +55,9 @@ std::vector<probes::Finding> observed_findings(const std::vector<ObservedReply>&
       f.fix = o.entry->fix;
       f.reference = "catalog: " + o.entry->id;
     } else {
-      f.detail = "No catalog entry matches this reply; its text is the receiver's own.";
+      const auto c = Reasons::builtin().classify(o.code, o.enhanced, o.text);
+      f.detail = fmt::format("No catalog entry matches this reply; its text is the receiver's own. Reason: {} ({}).", c.reason,
+                             c.basis);
     }
     if (o.judges_client()) {
       f.detail += fmt::format(" This answer depends on the connecting address: it was given to {} (this machine).", o.source);
