@@ -1,5 +1,7 @@
 #include "address.hpp"
 
+#include <domain_name.hpp>
+
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
@@ -40,17 +42,11 @@ const std::vector<Block>& registry() {
 }
 
 bool parse_ip(std::string_view s, std::array<std::uint8_t, 16>* out, bool* v6) {
-  std::string str(s);
-  out->fill(0);
-  if (inet_pton(AF_INET, str.c_str(), out->data()) == 1) {
-    *v6 = false;
-    return true;
-  }
-  if (inet_pton(AF_INET6, str.c_str(), out->data()) == 1) {
-    *v6 = true;
-    return true;
-  }
-  return false;
+  resolver::IpBytes ip;
+  if (!resolver::parse_ip(s, &ip)) return false;
+  *out = ip.bytes;
+  *v6 = ip.v6;
+  return true;
 }
 
 std::string to_text(const std::array<std::uint8_t, 16>& a, bool v6) {

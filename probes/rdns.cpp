@@ -11,10 +11,8 @@ namespace bp::probes {
 
 namespace {
 bool same_address(const std::string& a, const std::string& b) {
-  std::array<unsigned char, 16> x{}, y{};
-  const int fa = a.find(':') == std::string::npos ? AF_INET : AF_INET6;
-  const int fb = b.find(':') == std::string::npos ? AF_INET : AF_INET6;
-  return fa == fb && inet_pton(fa, a.c_str(), x.data()) == 1 && inet_pton(fb, b.c_str(), y.data()) == 1 && x == y;
+  resolver::IpBytes x, y;
+  return resolver::parse_ip(a, &x) && resolver::parse_ip(b, &y) && x.v6 == y.v6 && x.bytes == y.bytes;
 }
 }  // namespace
 

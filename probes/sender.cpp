@@ -57,6 +57,11 @@ Finding make(std::string code, Severity sev, std::string subject, std::string su
 std::optional<std::string> domain_to_ascii(std::string_view domain, std::string* problem) {
   std::string in(domain);
   std::string ascii = in;
+  // libidn2 takes C strings: a NUL would cut the name short.
+  if (in.find('\0') != std::string::npos) {
+    *problem = "the domain contains a NUL byte";
+    return std::nullopt;
+  }
   if (has_non_ascii(in)) {
     char* out = nullptr;
     int rc = idn2_to_ascii_8z(in.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);

@@ -1,13 +1,12 @@
 #include "catalog.hpp"
 #include "classify.hpp"
 
+#include <data_file.hpp>
 #include <fmt/format.h>
 #include <re2/re2.h>
 #include <toml++/toml.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 namespace bp::embedded {
@@ -38,13 +37,7 @@ std::vector<std::string> strings(const toml::table& t, std::string_view key) {
 }  // namespace
 
 Catalog Catalog::load(std::string_view text, const std::string& origin) {
-  toml::table root;
-  try {
-    root = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error(fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
-                                         e.description()));
-  }
+  const toml::table root = probes::parse_toml(text, origin);
   Catalog cat;
   const auto* arr = root["entry"].as_array();
   if (arr == nullptr || arr->empty()) throw std::runtime_error(origin + ": no [[entry]] tables");
@@ -60,14 +53,17 @@ Catalog Catalog::load(std::string_view text, const std::string& origin) {
     if (Reasons::builtin().find(e.reason) == nullptr) throw std::runtime_error(where + ": unknown reason '" + e.reason + "'");
     e.seed = (*t)["seed"].value_or(true);
     e.judges_client = (*t)["judges_client"].value_or(false);
-    e.code = static_cast<int>((*t)["code"].value_or(std::int64_t{0}));
-    if (e.code != 0 && (e.code < 200 || e.code > 599)) throw std::runtime_error(where + ": code out of range");
-    if (auto alt = (*t)["code_alt"].as_array()) {
-      for (const auto& v : *alt) e.code_alt.push_back(static_cast<int>(v.value_or(std::int64_t{0})));
+    // code = 0: the entry has no reply code of its own (a bounce text without one).
+    e.code = static_cast<int>(probes::toml_int(*t, "code", where, 0, 599).value_or(0));
+    if (e.code != 0 && e.code < 200) throw std::runtime_error(fmt::format("{}: 'code' = {} is not 0 or 200..599", where, e.code));
+    if (const auto* alt = t->get("code_alt")) {
+      const auto* codes = alt->as_array();
+      if (codes == nullptr) throw std::runtime_error(where + ": 'code_alt' must be an array of integers");
+      for (const auto& v : *codes) e.code_alt.push_back(static_cast<int>(probes::toml_int_value(v, where + ": 'code_alt'", 200, 599)));
     }
     e.enhanced = str(*t, "enhanced", where);
     e.pattern = str(*t, "pattern", where, true);
-    e.priority = static_cast<int>((*t)["priority"].value_or(std::int64_t{0}));
+    e.priority = static_cast<int>(probes::toml_int(*t, "priority", where, -1000000, 1000000).value_or(0));
     e.stage = str(*t, "stage", where, true);
     static const std::set<std::string> stages{"connect", "helo", "mail", "rcpt", "data", "none"};
     if (!stages.count(e.stage)) throw std::runtime_error(where + ": unknown stage '" + e.stage + "'");
@@ -108,13 +104,7 @@ const Catalog& Catalog::builtin() {
   return cat;
 }
 
-Catalog Catalog::load_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("cannot read catalog {}", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load(ss.str(), path);
-}
+Catalog Catalog::load_file(const std::string& path) { return load(probes::read_data_file(path, "catalog"), path); }
 
 const CatalogEntry* Catalog::find(std::string_view id) const {
   for (const auto& e : entries_) {

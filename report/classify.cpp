@@ -1,5 +1,6 @@
 #include "classify.hpp"
 
+#include <data_file.hpp>
 #include <fmt/format.h>
 #include <re2/re2.h>
 #include <re2/set.h>
@@ -101,13 +102,7 @@ Reasons& Reasons::operator=(Reasons&&) noexcept = default;
 Reasons::~Reasons() = default;
 
 Reasons Reasons::load(std::string_view text, const std::string& origin) {
-  toml::table root;
-  try {
-    root = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error(fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
-                                         e.description()));
-  }
+  const toml::table root = probes::parse_toml(text, origin);
   Reasons r;
   std::set<std::string> ids;
   if (const auto* arr = root["reason"].as_array()) {
@@ -152,8 +147,8 @@ Reasons Reasons::load(std::string_view text, const std::string& origin) {
       const auto* t = node.as_table();
       if (t == nullptr) throw std::runtime_error(origin + ": [[reply]] must be a table");
       ReplyRule p;
-      const auto code = (*t)["code"].value<std::int64_t>();
-      if (!code || *code < 200 || *code > 599) throw std::runtime_error(origin + ": [[reply]] code must be 200..599");
+      const auto code = probes::toml_int(*t, "code", origin + ": [[reply]]", 200, 599);
+      if (!code) throw std::runtime_error(origin + ": [[reply]] needs a code");
       p.code = static_cast<int>(*code);
       const auto where = fmt::format("{}: reply {}", origin, p.code);
       p.reason = str(*t, "reason", where);

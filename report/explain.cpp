@@ -1,5 +1,7 @@
 #include "explain.hpp"
 
+#include <domain_name.hpp>
+
 #include <fmt/format.h>
 #include <re2/re2.h>
 
@@ -196,8 +198,8 @@ bool class_agrees(int code, const std::string& enhanced, const CatalogEntry& e) 
 }
 
 bool is_ip(const std::string& s) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+  resolver::IpBytes ip;
+  return resolver::parse_ip(s, &ip);
 }
 
 std::map<std::string, std::string> extract_facts(const std::string& text) {

@@ -2,13 +2,12 @@
 
 #include <address.hpp>
 
+#include <data_file.hpp>
 #include <fmt/format.h>
 #include <re2/re2.h>
 #include <toml++/toml.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 namespace bp::embedded {
@@ -37,12 +36,7 @@ const CatalogEntry* entry_ref(const toml::table& t, std::string_view key, const 
 }  // namespace
 
 Profile Profile::load(std::string_view text, const std::string& origin, const Catalog& catalog) {
-  toml::table root;
-  try {
-    root = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error(fmt::format("{}:{}: {}", origin, e.source().begin.line, e.description()));
-  }
+  const toml::table root = probes::parse_toml(text, origin);
   Profile p;
   p.name = root["name"].value_or(std::string("unnamed"));
   p.description = root["description"].value_or(std::string{});
@@ -103,11 +97,7 @@ Profile Profile::load(std::string_view text, const std::string& origin, const Ca
 Profile Profile::builtin(const Catalog& catalog) { return load(embedded::profile_toml, "default.toml (built in)", catalog); }
 
 Profile Profile::load_file(const std::string& path, const Catalog& catalog) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("cannot read profile {}", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load(ss.str(), path, catalog);
+  return load(probes::read_data_file(path, "profile"), path, catalog);
 }
 
 }  // namespace bp::report

@@ -190,6 +190,8 @@ std::vector<std::string> AresChannel::servers() const {
   return out;
 }
 
+void AresChannel::cancel_all() { ares_cancel(impl_->channel); }
+
 void AresChannel::start(std::string name, std::uint16_t type, std::unique_ptr<PendingBase> op) {
   unsigned char* buf = nullptr;
   int len = 0;

@@ -56,6 +56,9 @@ class AresChannel {
   /// \return the servers in use, as "IP:PORT" strings.
   std::vector<std::string> servers() const;
 
+  /// Completes every query in flight at once with ARES_ECANCELLED.
+  void cancel_all();
+
   /// Sends (name, type) and completes with the raw reply: void(RawReply).
   template <typename Token>
   auto async_query(std::string name, std::uint16_t type, Token&& token) {

@@ -21,6 +21,9 @@ std::string normalize_name(std::string_view name) {
 
 std::string dns_name_problem(std::string_view name) {
   if (name.empty()) return "empty name";
+  // Names are handed to C libraries (c-ares, libidn2) as C strings: a NUL would
+  // silently cut the name there and a different name would be asked about.
+  if (name.find('\0') != std::string_view::npos) return "name contains a NUL byte";
   if (name == ".") return {};
   if (name.back() == '.') name.remove_suffix(1);
   // Wire form is one length octet per label plus the root octet (RFC 1035 2.3.4).
@@ -40,6 +43,7 @@ std::string dns_name_problem(std::string_view name) {
 
 std::string hostname_problem(std::string_view name) {
   if (auto p = dns_name_problem(name); !p.empty()) return p;
+  if (name == ".") return "the root is not a host name";
   if (name.back() == '.') name.remove_suffix(1);
   std::size_t start = 0;
   std::string_view last;
@@ -60,28 +64,43 @@ std::string hostname_problem(std::string_view name) {
   return {};
 }
 
+bool parse_ip(std::string_view s, IpBytes* out) {
+  // INET6_ADDRSTRLEN counts the NUL; the longest textual IPv6 address is 45 characters.
+  if (s.empty() || s.size() >= INET6_ADDRSTRLEN || s.find('\0') != std::string_view::npos) return false;
+  char text[INET6_ADDRSTRLEN] = {};
+  std::copy(s.begin(), s.end(), text);
+  out->bytes.fill(0);
+  if (inet_pton(AF_INET, text, out->bytes.data()) == 1) {
+    out->v6 = false;
+    return true;
+  }
+  if (inet_pton(AF_INET6, text, out->bytes.data()) == 1) {
+    out->v6 = true;
+    return true;
+  }
+  return false;
+}
+
 bool looks_like_ip_literal(std::string_view name) {
   if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
   if (name.size() >= 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
-  std::string s(name);
-  unsigned char buf[16];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+  IpBytes ip;
+  return parse_ip(name, &ip);
 }
 
 std::string reversed_address_labels(std::string_view ip) {
-  std::string s(ip);
-  unsigned char b[16];
+  IpBytes a;
+  if (!parse_ip(ip, &a)) return {};
   std::string out;
-  if (inet_pton(AF_INET, s.c_str(), b) == 1) {
-    for (int i = 3; i >= 0; --i) out += std::to_string(b[i]) + (i > 0 ? "." : "");
+  if (!a.v6) {
+    for (std::size_t i = 4; i-- > 0;) out += std::to_string(a.bytes[i]) + (i > 0 ? "." : "");
     return out;
   }
-  if (inet_pton(AF_INET6, s.c_str(), b) != 1) return {};
   static const char hex[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    out += hex[b[i] & 0xf];
+  for (std::size_t i = 16; i-- > 0;) {
+    out += hex[a.bytes[i] & 0xf];
     out += '.';
-    out += hex[b[i] >> 4];
+    out += hex[a.bytes[i] >> 4];
     if (i > 0) out += '.';
   }
   return out;

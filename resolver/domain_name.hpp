@@ -13,6 +13,8 @@
  *--*/
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,18 @@ std::string dns_name_problem(std::string_view name);
 /// \return an empty string when `name` is a syntactically valid host name
 /// (letters, digits, hyphens, no hyphen at a label edge, top label not all numeric), else the reason.
 std::string hostname_problem(std::string_view name);
+
+/// An IP address in network byte order; IPv4 occupies the first four bytes.
+struct IpBytes {
+  std::array<std::uint8_t, 16> bytes{};
+  bool v6{false};
+};
+
+/// Parses a textual IPv4 (dotted quad) or IPv6 address, the whole string and
+/// nothing else: a string with an embedded NUL or longer than any address is
+/// refused rather than cut at the NUL as inet_pton() would see it.
+/// \return true and fills `out` on success.
+bool parse_ip(std::string_view s, IpBytes* out);
 
 /// \return true when the name, taken whole, is an IPv4 or IPv6 address literal.
 bool looks_like_ip_literal(std::string_view name);

@@ -17,11 +17,79 @@
 
 namespace bp::resolver {
 
-struct Resolver::Entry {
+namespace {
+struct Entry {
   explicit Entry(asio::any_io_executor ex) : ready(ex) { ready.expires_at(asio::steady_timer::time_point::max()); }
   std::optional<Lookup> result;
   asio::steady_timer ready;  ///< cancelled when the result arrives; waiters sleep on it
 };
+}  // namespace
+
+/// What every handle of one run shares.
+struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
+  Core(asio::any_io_executor e, ResolverOptions o)
+      : ex(e), options(std::move(o)), channel(e, ChannelOptions{options.servers, options.timeout}), watchdog(e), run_timer(e) {}
+
+  asio::any_io_executor ex;
+  ResolverOptions options;
+  int inflight{0};
+  std::deque<std::shared_ptr<asio::steady_timer>> slot_waiters;
+  AresChannel channel;
+  QueryLog log;
+  std::map<std::pair<std::string, RrType>, std::shared_ptr<Entry>> cache;
+  bool sent_any{false};
+  bool replied{false};       ///< any DNS reply at all arrived
+  std::string stopped;       ///< why every lookup now fails at once
+  asio::steady_timer watchdog;   ///< fires when the first query's budget passes with no reply
+  asio::steady_timer run_timer;  ///< the run deadline
+
+  void stop(std::string why) {
+    if (!stopped.empty()) return;
+    stopped = std::move(why);
+    watchdog.cancel();
+    run_timer.cancel();
+    channel.cancel_all();
+    // Queued queries wake up, see `stopped` and fail without being sent.
+    for (auto& w : slot_waiters) w->cancel();
+    slot_waiters.clear();
+  }
+
+  void arm_run_deadline() {
+    if (options.run_deadline.count() <= 0) return;
+    run_timer.expires_after(options.run_deadline);
+    run_timer.async_wait([self = weak_from_this()](asio::error_code ec) {
+      auto core = self.lock();
+      if (ec || !core) return;
+      core->stop(fmt::format("the run deadline of {} ms passed", core->options.run_deadline.count()));
+    });
+  }
+
+  void note_first_send() {
+    if (sent_any) return;
+    sent_any = true;
+    const auto budget = options.timeout * options.tries;
+    watchdog.expires_after(budget);
+    watchdog.async_wait([self = weak_from_this(), budget](asio::error_code ec) {
+      auto core = self.lock();
+      if (ec || !core || core->replied) return;
+      core->stop(fmt::format("no reply to any query within {} ms (timeout x tries): the resolver is not answering",
+                             budget.count()));
+    });
+  }
+
+  void note_reply() {
+    if (replied) return;
+    replied = true;
+    watchdog.cancel();
+  }
+
+  asio::awaitable<void> acquire_slot();
+  void release_slot();
+  asio::awaitable<Lookup> resolve(std::string name, RrType type);
+};
+
+/// Follows a CNAME chain the server did not finish; shared by every handle.
+asio::awaitable<Lookup> follow(std::shared_ptr<Resolver::Core> core, std::string name, RrType type);
 
 std::string server_spec_problem(const std::string& spec) {
   std::string host = spec;
@@ -57,14 +125,47 @@ std::string server_spec_problem(const std::string& spec) {
 }
 
 Resolver::Resolver(asio::any_io_executor ex, ResolverOptions options)
-    : ex_(ex),
-      options_(std::move(options)), channel_(ex, ChannelOptions{options_.servers, options_.timeout}) {}
+    : core_(std::make_shared<Core>(ex, std::move(options))) {
+  core_->arm_run_deadline();
+}
 
 Resolver::~Resolver() = default;
 
-asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
+Resolver Resolver::with_deadline(Clock::time_point deadline) const {
+  Resolver view = *this;
+  view.deadline_ = std::min(deadline_, deadline);
+  return view;
+}
+
+asio::any_io_executor Resolver::executor() const { return core_->ex; }
+const QueryLog& Resolver::log() const { return core_->log; }
+std::vector<std::string> Resolver::servers() const { return core_->channel.servers(); }
+const ResolverOptions& Resolver::options() const { return core_->options; }
+const std::string& Resolver::stopped() const { return core_->stopped; }
+
+namespace {
+
+asio::awaitable<Lookup> cached(std::shared_ptr<Resolver::Core> core, std::string name, RrType type) {
+  name = normalize_name(name);
+  auto key = std::make_pair(name, type);
+  if (auto it = core->cache.find(key); it != core->cache.end()) {
+    auto entry = it->second;
+    core->log.count_cache_hit();
+    if (!entry->result) co_await entry->ready.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    co_return *entry->result;
+  }
+  auto entry = std::make_shared<Entry>(core->ex);
+  core->cache.emplace(key, entry);
+  entry->result = co_await core->resolve(name, type);
+  entry->ready.cancel();
+  co_return *entry->result;
+}
+
+}  // namespace
+
+asio::awaitable<Lookup> follow(std::shared_ptr<Resolver::Core> core, std::string name, RrType type) {
   constexpr int max_links = 8;
-  Lookup result = co_await cached(name, type);
+  Lookup result = co_await cached(core, name, type);
   std::vector<std::string> chain;
   for (int link = 0; link < max_links; ++link) {
     // NODATA at the end of a chain the server did not finish: ask for the target ourselves.
@@ -74,7 +175,7 @@ asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
     if (std::count(chain.begin(), chain.end(), part.back()) > 1) {
       co_return Failure{DnsFailure::bad_response, fmt::format("CNAME loop at {}", part.back()), -1, chain};
     }
-    result = co_await cached(part.back(), type);
+    result = co_await cached(core, part.back(), type);
   }
   if (!chain.empty()) {
     auto& tail = result.ok() ? result->cname_chain : result.error().cname_chain;
@@ -84,70 +185,97 @@ asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
   co_return result;
 }
 
-asio::awaitable<Lookup> Resolver::cached(std::string name, RrType type) {
-  name = normalize_name(name);
-  auto key = std::make_pair(name, type);
-  if (auto it = cache_.find(key); it != cache_.end()) {
-    auto entry = it->second;
-    log_.count_cache_hit();
-    if (!entry->result) co_await entry->ready.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-    co_return *entry->result;
-  }
-  auto entry = std::make_shared<Entry>(co_await asio::this_coro::executor);
-  cache_.emplace(key, entry);
-  entry->result = co_await resolve(name, type);
-  entry->ready.cancel();
-  co_return *entry->result;
+asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
+  if (deadline_ == Clock::time_point::max()) co_return co_await follow(core_, std::move(name), type);
+  const auto late = [&] {
+    return Failure{DnsFailure::timeout, "the target's deadline passed before an answer came", -1, {}};
+  };
+  if (Clock::now() >= deadline_) co_return late();
+  // Race the lookup against this handle's deadline. The lookup itself goes on
+  // (bounded by timeout x tries and the run deadline): other targets may share it.
+  struct Race {
+    explicit Race(asio::any_io_executor ex, Clock::time_point t) : timer(ex, t) {}
+    asio::steady_timer timer;
+    std::optional<Lookup> result;
+    std::exception_ptr error;
+  };
+  auto race = std::make_shared<Race>(core_->ex, deadline_);
+  asio::co_spawn(core_->ex, follow(core_, std::move(name), type), [race](std::exception_ptr e, Lookup l) {
+    if (e) {
+      race->error = e;
+    } else {
+      race->result = std::move(l);
+    }
+    race->timer.cancel();
+  });
+  co_await race->timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  if (race->error) std::rethrow_exception(race->error);
+  if (!race->result) co_return late();
+  co_return std::move(*race->result);
 }
 
 void Resolver::prefetch(std::string name, RrType type) {
-  asio::co_spawn(ex_, lookup(std::move(name), type), [](std::exception_ptr e, Lookup) {
+  asio::co_spawn(core_->ex, follow(core_, std::move(name), type), [](std::exception_ptr e, Lookup) {
     if (e) std::rethrow_exception(e);  // a bug, not an outcome: let it reach run()
   });
 }
 
-asio::awaitable<void> Resolver::acquire_slot() {
-  while (inflight_ >= options_.max_inflight) {
-    auto waiter = std::make_shared<asio::steady_timer>(ex_, asio::steady_timer::time_point::max());
-    slot_waiters_.push_back(waiter);
+asio::awaitable<void> Resolver::Core::acquire_slot() {
+  while (inflight >= options.max_inflight && stopped.empty()) {
+    auto waiter = std::make_shared<asio::steady_timer>(ex, asio::steady_timer::time_point::max());
+    slot_waiters.push_back(waiter);
     co_await waiter->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
   }
-  ++inflight_;
+  ++inflight;
 }
 
-void Resolver::release_slot() {
-  --inflight_;
-  if (!slot_waiters_.empty()) {
-    slot_waiters_.front()->cancel();
-    slot_waiters_.pop_front();
+void Resolver::Core::release_slot() {
+  --inflight;
+  if (!slot_waiters.empty()) {
+    slot_waiters.front()->cancel();
+    slot_waiters.pop_front();
   }
 }
 
-asio::awaitable<Lookup> Resolver::resolve(std::string name, RrType type) {
+asio::awaitable<Lookup> Resolver::Core::resolve(std::string name, RrType type) {
   if (auto problem = dns_name_problem(name); !problem.empty()) {
     Failure f{DnsFailure::bad_name, fmt::format("'{}' cannot be looked up: {}", name, problem), -1, {}};
-    log_.add(QueryRecord{name, type, 0, std::string(to_string(f.kind)), f.detail, {}, {}, 0});
+    log.add(QueryRecord{name, type, 0, std::string(to_string(f.kind)), f.detail, {}, {}, 0});
     co_return f;
   }
   Lookup result;
-  for (int attempt = 1; attempt <= options_.tries; ++attempt) {
+  for (int attempt = 1; attempt <= options.tries; ++attempt) {
     co_await acquire_slot();
+    if (!stopped.empty()) {
+      release_slot();
+      Failure f{DnsFailure::timeout, "not sent: " + stopped, -1, {}};
+      log.add(QueryRecord{name, type, attempt, std::string(to_string(f.kind)), f.detail, {}, {}, 0});
+      co_return f;
+    }
+    note_first_send();
     const auto start = std::chrono::steady_clock::now();
-    RawReply raw = co_await channel_.async_query(name, static_cast<std::uint16_t>(type), asio::use_awaitable);
+    RawReply raw = co_await channel.async_query(name, static_cast<std::uint16_t>(type), asio::use_awaitable);
     release_slot();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     switch (classify_status(raw.status)) {
-      case AresStatusClass::success: result = parse_reply(raw.packet, name, type); break;
+      case AresStatusClass::success:
+        note_reply();
+        result = parse_reply(raw.packet, name, type);
+        break;
       case AresStatusClass::timeout:
         result = Failure{DnsFailure::timeout,
-                         fmt::format("no reply within {} ms (attempt {} of {})", options_.timeout.count(), attempt,
-                                     options_.tries),
+                         fmt::format("no reply within {} ms (attempt {} of {})", options.timeout.count(), attempt,
+                                     options.tries),
                          -1, {}};
         break;
       case AresStatusClass::connection_refused:
         result = Failure{DnsFailure::connection_refused, "resolver unreachable: " + raw.status_text, -1, {}};
         break;
-      case AresStatusClass::cancelled: result = Failure{DnsFailure::cancelled, raw.status_text, -1, {}}; break;
+      case AresStatusClass::cancelled:
+        // Cancelled by stop(): a deadline passed or the resolver was found mute.
+        result = stopped.empty() ? Lookup{Failure{DnsFailure::cancelled, raw.status_text, -1, {}}}
+                                 : Lookup{Failure{DnsFailure::timeout, "cancelled: " + stopped, -1, {}}};
+        break;
       case AresStatusClass::bad_name: result = Failure{DnsFailure::bad_name, raw.status_text, -1, {}}; break;
       case AresStatusClass::no_server:
       case AresStatusClass::other: result = Failure{DnsFailure::no_server, raw.status_text, -1, {}}; break;
@@ -161,8 +289,8 @@ asio::awaitable<Lookup> Resolver::resolve(std::string name, RrType type) {
       rec.detail = result.error().detail;
       rec.cname_chain = result.error().cname_chain;
     }
-    log_.add(std::move(rec));
-    if (result.ok() || result.error().kind != DnsFailure::timeout) break;
+    log.add(std::move(rec));
+    if (result.ok() || result.error().kind != DnsFailure::timeout || !stopped.empty()) break;
   }
   co_return result;
 }

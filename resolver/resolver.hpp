@@ -44,18 +44,37 @@ struct ResolverOptions {
   /// Queries in flight at once. c-ares 1.18 sends them all on one socket per
   /// server, and past ~250 a server's socket buffer overflows and answers are lost.
   int max_inflight{128};
+  /// The whole run's deadline, counted from construction (0 = none): every
+  /// pending query is then cancelled and later ones fail at once.
+  std::chrono::milliseconds run_deadline{0};
 };
 
 /// \return an empty string if `spec` is a valid IP[:PORT] / [IPv6]:PORT, else the reason.
 std::string server_spec_problem(const std::string& spec);
 
+/// A handle on one run's DNS client. Copies share the channel, cache and log;
+/// a copy made by with_deadline() also stops waiting at its own deadline, so
+/// one target of a batch cannot hold the run past its budget.
+///
+/// A resolver that gives no reply at all to any query within timeout x tries
+/// of the first one is declared mute: every pending query is cancelled and
+/// later ones fail at once, so a dead resolver costs timeout x tries, not
+/// that per dependent lookup.
 class Resolver {
  public:
+  using Clock = std::chrono::steady_clock;
+
   Resolver(asio::any_io_executor ex, ResolverOptions options);
   ~Resolver();
+  Resolver(const Resolver&) = default;
+  Resolver& operator=(const Resolver&) = default;
+
+  /// \return a handle on the same run whose lookups give up at `deadline`
+  /// (a timeout failure saying so); the query itself goes on for the others.
+  Resolver with_deadline(Clock::time_point deadline) const;
 
   /// \return the executor the resolver runs on (probes start their own I/O there).
-  asio::any_io_executor executor() const { return ex_; }
+  asio::any_io_executor executor() const;
 
   /// \return the answer or failure for (name, type); cached for the run.
   asio::awaitable<Lookup> lookup(std::string name, RrType type);
@@ -63,24 +82,19 @@ class Resolver {
   /// Starts lookup(name, type) without waiting; a later lookup of the same question shares it.
   void prefetch(std::string name, RrType type);
 
-  const QueryLog& log() const { return log_; }
-  std::vector<std::string> servers() const { return channel_.servers(); }
-  const ResolverOptions& options() const { return options_; }
+  const QueryLog& log() const;
+  std::vector<std::string> servers() const;
+  const ResolverOptions& options() const;
+
+  /// \return why every lookup now fails at once ("" while the resolver is usable):
+  /// the run deadline passed, or the resolver never answered.
+  const std::string& stopped() const;
+
+  struct Core;
 
  private:
-  struct Entry;
-  asio::awaitable<Lookup> cached(std::string name, RrType type);
-  asio::awaitable<Lookup> resolve(std::string name, RrType type);
-  asio::awaitable<void> acquire_slot();
-  void release_slot();
-
-  asio::any_io_executor ex_;
-  ResolverOptions options_;
-  int inflight_{0};
-  std::deque<std::shared_ptr<asio::steady_timer>> slot_waiters_;
-  AresChannel channel_;
-  QueryLog log_;
-  std::map<std::pair<std::string, RrType>, std::shared_ptr<Entry>> cache_;
+  std::shared_ptr<Core> core_;
+  Clock::time_point deadline_{Clock::time_point::max()};
 };
 
 }  // namespace bp::resolver

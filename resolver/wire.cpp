@@ -178,8 +178,10 @@ Lookup parse_reply(std::span<const std::uint8_t> reply, std::string_view qname_i
     default: return bad(fmt::format("server answered rcode {}", rcode), rcode);
   }
 
+  // ANCOUNT is the sender's claim: reserve only what the bytes left could hold
+  // (a record takes at least 11 octets: a compressed or root name and 10 fixed).
   std::vector<Record> records;
-  records.reserve(an);
+  records.reserve(std::min<std::size_t>(an, (reply.size() - c.pos()) / 11));
   for (std::uint16_t i = 0; i < an; ++i) {
     std::string why;
     auto r = parse_record(c, &why);

@@ -1,5 +1,7 @@
 #include "dnsbl.hpp"
 
+#include "../data_file.hpp"
+
 #include <async.hpp>
 #include <domain_name.hpp>
 
@@ -119,12 +121,7 @@ std::string_view to_string(State s) {
 }
 
 std::vector<DnsList> load_lists(std::string_view text, const std::string& origin) {
-  toml::table root;
-  try {
-    root = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error(fmt::format("{}:{}: {}", origin, e.source().begin.line, e.description()));
-  }
+  const toml::table root = parse_toml(text, origin);
   std::vector<DnsList> out;
   if (auto arr = root["list"].as_array()) {
     for (const auto& n : *arr) {
@@ -204,20 +201,20 @@ Verdict classify(const DnsList& list, const Lookup& answer) {
   const Code* listed = nullptr;
   for (const auto& rec : answer->records) {
     codes.push_back(rec.address);
-    std::array<std::uint8_t, 16> a{};
-    if (inet_pton(AF_INET, rec.address.c_str(), a.data()) != 1 || a[0] != 127) {
+    resolver::IpBytes a;
+    if (!resolver::parse_ip(rec.address, &a) || a.v6 || a.bytes[0] != 127) {
       v.reason = fmt::format("answer {} is outside 127.0.0.0/8: the resolver rewrites NXDOMAIN (ad or search page), so "
                              "this list cannot be read through it",
                              rec.address);
       v.code = rec.address;
       return v;
     }
-    if (const auto* e = match(list.errors, a)) {
+    if (const auto* e = match(list.errors, a.bytes)) {
       v.code = rec.address;
       v.reason = fmt::format("{} answered {}: {} (an answer about the query, not a listing)", list.name, rec.address, e->meaning);
       return v;
     }
-    if (listed == nullptr) listed = match(list.codes, a);
+    if (listed == nullptr) listed = match(list.codes, a.bytes);
   }
   for (const auto& c : codes) v.code += (v.code.empty() ? "" : ",") + c;
   v.state = State::listed;

@@ -59,24 +59,19 @@ struct Address {
 };
 
 bool parse_address(const std::string& s, Address* a) {
-  a->bytes.fill(0);
-  if (inet_pton(AF_INET, s.c_str(), a->bytes.data()) == 1) {
+  resolver::IpBytes ip;
+  if (!resolver::parse_ip(s, &ip)) return false;
+  a->bytes = ip.bytes;
+  a->v6 = ip.v6;
+  // An IPv4-mapped IPv6 client is evaluated as the IPv4 address it carries.
+  static const std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (a->v6 && std::equal(mapped, mapped + 12, a->bytes.begin())) {
+    std::array<std::uint8_t, 16> v4{};
+    std::copy(a->bytes.begin() + 12, a->bytes.end(), v4.begin());
+    a->bytes = v4;
     a->v6 = false;
-    return true;
   }
-  if (inet_pton(AF_INET6, s.c_str(), a->bytes.data()) == 1) {
-    a->v6 = true;
-    // An IPv4-mapped IPv6 client is evaluated as the IPv4 address it carries.
-    static const std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::equal(mapped, mapped + 12, a->bytes.begin())) {
-      std::array<std::uint8_t, 16> v4{};
-      std::copy(a->bytes.begin() + 12, a->bytes.end(), v4.begin());
-      a->bytes = v4;
-      a->v6 = false;
-    }
-    return true;
-  }
-  return false;
+  return true;
 }
 
 bool in_prefix(const Address& ip, const Address& net, int len) {

@@ -1,5 +1,7 @@
 #include "record.hpp"
 
+#include <domain_name.hpp>
+
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
@@ -42,9 +44,11 @@ bool parse_cidr(std::string_view s, std::size_t& pos, int max, int* out) {
   while (pos < s.size() && is_digit(s[pos])) ++pos;
   auto digits = s.substr(start, pos - start);
   if (digits.empty() || (digits.size() > 1 && digits.front() == '0')) return false;
+  // RFC 7208 4.6.1 / 5.6: a length past the family's maximum makes the record a
+  // permerror. A number too large for an int must not wrap into a small prefix.
   int v = 0;
-  std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (v > max) return false;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || v < 0 || v > max) return false;
   *out = v;
   return true;
 }
@@ -137,9 +141,9 @@ std::string parse_mechanism(std::string_view tok, Term& t) {
       auto body = rest.substr(1);
       auto slash = body.find('/');
       t.network = std::string(body.substr(0, slash));
-      unsigned char buf[16];
       const bool v6 = t.mechanism == Mechanism::ip6;
-      if (inet_pton(v6 ? AF_INET6 : AF_INET, t.network.c_str(), buf) != 1) {
+      resolver::IpBytes ip;
+      if (!resolver::parse_ip(t.network, &ip) || ip.v6 != v6) {
         return fmt::format("'{}' is not an {} address", t.network, v6 ? "IPv6" : "IPv4");
       }
       if (slash != std::string_view::npos) {
@@ -307,10 +311,10 @@ std::string macro_value(char letter, const MacroContext& ctx) {
     case 'c': return ctx.ip;
     case 'i': {
       if (!ctx.ipv6) return ctx.ip;
-      unsigned char b[16];
-      inet_pton(AF_INET6, ctx.ip.c_str(), b);
+      resolver::IpBytes ip;
+      if (!resolver::parse_ip(ctx.ip, &ip)) return ctx.ip;
       std::string out;
-      for (unsigned char x : b) {
+      for (unsigned char x : ip.bytes) {
         out += fmt::format("{:X}.{:X}.", x >> 4, x & 0xf);  // as in the RFC 7208 section 7.4 example
       }
       out.pop_back();

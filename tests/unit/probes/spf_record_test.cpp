@@ -118,3 +118,28 @@ TEST_CASE("an upper-case macro letter is URL-escaped, and long domains are cut f
   CHECK(d->size() <= 253);
   CHECK(d->rfind(".x.example") == d->size() - 10);
 }
+
+TEST_CASE("a prefix length past the family's maximum, however large, is a syntax error (RFC 7208 4.6.1, 5.6)") {
+  // A number too large for an int once wrapped into /0: "192.0.2.1/0" authorised every address.
+  for (const char* rec : {"v=spf1 ip4:192.0.2.1/99999999999 -all", "v=spf1 ip4:192.0.2.1/4294967296 -all",
+                          "v=spf1 ip4:192.0.2.1/33 -all", "v=spf1 a/4294967296 -all", "v=spf1 mx/2147483648 -all",
+                          "v=spf1 a//4294967296 -all", "v=spf1 ip6:2001:db8::/18446744073709551617 -all",
+                          "v=spf1 ip6:2001:db8::/129 -all", "v=spf1 a/24//99999999999999999999 -all",
+                          "v=spf1 ip4:192.0.2.1/-1 -all", "v=spf1 ip4:192.0.2.1/+8 -all"}) {
+    CAPTURE(rec);
+    auto r = parse_record(rec);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("prefix length") != std::string::npos);
+  }
+  auto ok = parse_record("v=spf1 ip4:192.0.2.1/32 ip6:2001:db8::/128 a/0//0 -all");
+  REQUIRE(ok.ok());
+  CHECK(ok->terms[0].cidr4 == 32);
+  CHECK(ok->terms[1].cidr6 == 128);
+  CHECK(ok->terms[2].cidr4 == 0);
+}
+
+TEST_CASE("an address with a NUL byte inside is not cut at the NUL") {
+  using namespace std::string_literals;
+  auto r = parse_record("v=spf1 ip4:192.0.2.1\0.99 -all"s);
+  CHECK_FALSE(r.ok());
+}

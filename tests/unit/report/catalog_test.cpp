@@ -121,3 +121,34 @@ TEST_CASE("a catalog with a broken pattern, an unknown stage or an unknown reaso
                        doctest::Contains("'reason' is missing"), std::runtime_error);
   CHECK_THROWS_AS(Catalog::load("this is = not toml [", "t.toml"), std::runtime_error);
 }
+
+TEST_CASE("numbers in a catalog are TOML integers within range, never silently cast") {
+  const std::string head = "[[entry]]\nid='x'\nreason='policy'\nseed=false\npattern='a'\nstage='rcpt'\nclass='permanent'\n";
+  // 4294967846 once wrapped to 550, and 5e54 was an undefined float-to-int cast.
+  CHECK_THROWS_WITH_AS(Catalog::load(head + "code=4294967846\n", "t.toml"), doctest::Contains("'code' = 4294967846 is outside"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(Catalog::load(head + "code=5e54\n", "t.toml"), doctest::Contains("'code' must be an integer"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(Catalog::load(head + "code=550.0\n", "t.toml"), doctest::Contains("must be an integer"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(Catalog::load(head + "code='550'\n", "t.toml"), doctest::Contains("must be an integer"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(Catalog::load(head + "code=150\n", "t.toml"), doctest::Contains("not 0 or 200..599"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(Catalog::load(head + "code=550\ncode_alt=[554, 1e9]\n", "t.toml"), doctest::Contains("'code_alt' must be an integer"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(Catalog::load(head + "code=550\npriority=99999999999\n", "t.toml"), doctest::Contains("'priority'"),
+                       std::runtime_error);
+  auto ok = Catalog::load(head + "code=550\ncode_alt=[554]\npriority=3\n", "t.toml");
+  CHECK(ok.entries().front().code == 550);
+  CHECK(ok.entries().front().code_alt == std::vector<int>{554});
+}
+
+TEST_CASE("a catalog file must be a regular file under the size limit") {
+  CHECK_THROWS_WITH_AS(Catalog::load_file("/dev/zero"), doctest::Contains("is not a regular file"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(Catalog::load_file("/tmp"), doctest::Contains("is a directory"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(Catalog::load_file("/nonexistent/catalog.toml"), doctest::Contains("No such file"), std::runtime_error);
+  const auto big = std::filesystem::temp_directory_path() / "bp-catalog-too-big.toml";
+  {
+    std::ofstream out(big, std::ios::binary);
+    out << std::string(5 * 1024 * 1024, '#');
+  }
+  CHECK_THROWS_WITH_AS(Catalog::load_file(big.string()), doctest::Contains("over the limit"), std::runtime_error);
+  std::filesystem::remove(big);
+}

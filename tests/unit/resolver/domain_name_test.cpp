@@ -58,3 +58,22 @@ TEST_CASE("resolver specs are checked") {
     CHECK(server_spec_problem(row.spec).empty() == row.ok);
   }
 }
+
+TEST_CASE("the root and names with a NUL byte are refused, not read past their end") {
+  using namespace std::string_literals;
+  CHECK(hostname_problem(".") == "the root is not a host name");
+  CHECK(dns_name_problem(".").empty());  // the root can be asked about (". NS")
+  CHECK(dns_name_problem("example.com\0.evil.example"s) == "name contains a NUL byte");
+  CHECK_FALSE(hostname_problem("a\0b.example"s).empty());
+  CHECK_FALSE(looks_like_ip_literal("192.0.2.1\0junk"s));
+  IpBytes ip;
+  CHECK_FALSE(parse_ip("192.0.2.1\0"s, &ip));
+  CHECK_FALSE(parse_ip(std::string(200, '1'), &ip));
+  REQUIRE(parse_ip("::ffff:192.0.2.1", &ip));
+  CHECK(ip.v6);
+  REQUIRE(parse_ip("192.0.2.1", &ip));
+  CHECK_FALSE(ip.v6);
+  CHECK(ip.bytes[3] == 1);
+  CHECK(reversed_address_labels("192.0.2.1") == "1.2.0.192");
+  CHECK(reversed_address_labels("192.0.2.1\0"s).empty());
+}
