@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <cstdlib>
 #include <iostream>
+#include <functional>
 #include <optional>
 
 namespace bp::cli {
@@ -47,18 +48,20 @@ using probes::AddressPolicy;
 using probes::Finding;
 using probes::Severity;
 
-/// Runs one top-level coroutine to completion on `ctx`; rethrows what it threw.
+/// Runs one top-level coroutine on `ctx`; rethrows what it threw. Empty when
+/// the loop was stopped before the coroutine finished.
 template <typename T>
-T run_loop(asio::io_context& ctx, asio::awaitable<T> op) {
+std::optional<T> run_loop(asio::io_context& ctx, asio::awaitable<T> op, const std::function<void()>& done = {}) {
   std::optional<T> result;
   std::exception_ptr error;
   asio::co_spawn(ctx, std::move(op), [&](std::exception_ptr e, T value) {
     error = e;
     if (!e) result = std::move(value);
+    if (done) done();
   });
   ctx.run();
   if (error) std::rethrow_exception(error);
-  return std::move(*result);
+  return result;
 }
 
 bool use_color(const CommonOptions& o) {
@@ -80,13 +83,22 @@ AddressPolicy address_policy(const CommonOptions& o) {
   return p;
 }
 
-resolver::ResolverOptions resolver_options(const CommonOptions& o) {
+std::chrono::milliseconds seconds_to_ms(double s) { return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000.0)); }
+
+/// `targets`: how many domains the run checks; one target's run ends at its deadline.
+resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t targets = 1) {
   for (const auto& s : o.resolvers) {
     if (auto why = resolver::server_spec_problem(s); !why.empty()) {
       throw UsageError(fmt::format("--resolver '{}': {}", s, why));
     }
   }
-  return {o.resolvers, std::chrono::milliseconds(o.timeout_ms), o.tries};
+  resolver::ResolverOptions r{o.resolvers, std::chrono::milliseconds(o.timeout_ms), o.tries};
+  if (o.run_deadline_s > 0) {
+    r.run_deadline = seconds_to_ms(o.run_deadline_s);
+  } else if (targets <= 1) {
+    r.run_deadline = target_deadline(o);
+  }
+  return r;
 }
 
 /// Asks the resolver one cheap question (". NS") next to the real work, so that a
@@ -96,24 +108,28 @@ void start_reachability_probe(resolver::Resolver& r) { r.prefetch(".", resolver:
 /// Exit 3 when not one query, the probe included, got a DNS reply: the resolver is unreachable or mute.
 void require_reachable_resolver(const resolver::Resolver& r) {
   const auto& log = r.log();
-  if (log.entries().empty() || log.answered() > 0) return;
+  // Queries cancelled because the work was done before they came back prove nothing.
+  const bool asked = std::any_of(log.entries().begin(), log.entries().end(),
+                                 [](const auto& e) { return e.outcome != "cancelled"; });
+  if (!asked || log.answered() > 0) return;
   std::string servers;
   for (const auto& s : r.servers()) servers += (servers.empty() ? "" : ", ") + s;
   const auto& first = log.entries().front();
-  throw RunError(fmt::format("no DNS reply from {} ({}: {}); check --resolver or the network", servers,
-                             first.outcome, first.detail));
+  const std::string why = r.stopped().empty() ? fmt::format("{}: {}", first.outcome, first.detail) : r.stopped();
+  throw RunError(fmt::format("no DNS reply from {} ({}); check --resolver or the network", servers, why));
 }
 
 /// One command's DNS work: the event loop, the resolver with its reachability
 /// probe, the timing, and the exit-3 check once the work is done.
 class DnsRun {
  public:
-  explicit DnsRun(const CommonOptions& o) : r_(ctx_.get_executor(), resolver_options(o)) {
+  /// `targets`: how many domains the run checks (deadlines: see resolver_options).
+  explicit DnsRun(const CommonOptions& o, std::size_t targets = 1) : r_(ctx_.get_executor(), resolver_options(o, targets)) {
     start_reachability_probe(r_);
     if (!o.dnsbl_resolvers.empty()) {
       CommonOptions bl = o;
       bl.resolvers = o.dnsbl_resolvers;
-      dnsbl_.emplace(ctx_.get_executor(), resolver_options(bl));
+      dnsbl_.emplace(ctx_.get_executor(), resolver_options(bl, targets));
     }
   }
 
@@ -125,10 +141,15 @@ class DnsRun {
   template <typename T>
   T run(asio::awaitable<T> op) {
     const auto start = std::chrono::steady_clock::now();
-    T value = run_loop(ctx_, std::move(op));
+    // The deadline timers must not hold the loop once the work is done.
+    std::optional<T> value = run_loop(ctx_, std::move(op), [this] {
+      r_.finish();
+      if (dnsbl_) dnsbl_->finish();
+    });
     ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     require_reachable_resolver(r_);
-    return value;
+    if (!value) throw RunError("the run was stopped before it finished");
+    return std::move(*value);
   }
 
   /// \return what the report says about the run; `blocklists` reports the blocklist resolver.
@@ -228,6 +249,7 @@ asio::awaitable<std::optional<probes::SmtpReport>> maybe_smtp(resolver::Resolver
 struct CheckContext {
   resolver::Resolver& r;
   resolver::Resolver& blr;
+  std::chrono::milliseconds deadline;  ///< each domain's DNS budget, from its start
   probes::SmtpGate& gate;
   const report::Catalog& catalog;
   AddressPolicy policy;
@@ -239,7 +261,10 @@ struct CheckContext {
 };
 
 asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::string domain) {
-  auto& r = cx.r;
+  // This domain's handles: its lookups stop waiting at its deadline.
+  const auto until = resolver::Resolver::Clock::now() + cx.deadline;
+  auto r = cx.r.with_deadline(until);
+  auto blr = cx.blr.with_deadline(until);
   auto policy = cx.policy;
   using namespace asio::experimental::awaitable_operators;
   report::DomainResult d;
@@ -263,10 +288,9 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
   }
   // Blocklists depend on the MX answer: the mail hosts' public addresses, the single
   // addresses SPF authorizes (wider ranges are named as skipped), and the domain itself.
+  // check_dnsbl drops duplicates and bounds the count (limits::dnsbl_targets).
   std::vector<std::string> targets{domain};
-  auto add = [&targets](const std::string& a) {
-    if (std::find(targets.begin(), targets.end(), a) == targets.end()) targets.push_back(a);
-  };
+  auto add = [&targets](const std::string& a) { targets.push_back(a); };
   for (const auto& t : d.mx.targets) {
     for (const auto& a : t.addresses) {
       if (a.global) add(a.address);  // public, or declared routable with --routable
@@ -285,7 +309,7 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     if (cx.relay_test) smtp->plan.recipients.push_back({cx.relay_to, "relay"});
     smtp->plan.sender = cx.smtp_from;
   }
-  auto [bl, sm] = co_await (probes::dnsbl::check_dnsbl(cx.blr, targets, cx.lists) && maybe_smtp(r, cx.gate, d.mx, std::move(smtp)));
+  auto [bl, sm] = co_await (probes::dnsbl::check_dnsbl(blr, targets, cx.lists) && maybe_smtp(r, cx.gate, d.mx, std::move(smtp)));
   d.dnsbl = std::move(bl);
   d.smtp = std::move(sm);
   // Per domain, only what matters: listings and lookups that failed. Clean answers become one
@@ -313,10 +337,26 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
   co_return d;
 }
 
+/// Domains checked at once: each domain's deadline runs from its own start, so a
+/// domain must not wait long for resolver slots behind others.
+constexpr std::size_t check_window = 32;
+
 asio::awaitable<std::vector<report::DomainResult>> check_all(const CheckContext& cx, std::vector<std::string> domains) {
-  std::vector<asio::awaitable<report::DomainResult>> ops;
-  for (auto& d : domains) ops.push_back(check_one(cx, d));
-  co_return co_await when_all(std::move(ops));
+  std::vector<report::DomainResult> results(domains.size());
+  std::size_t next = 0;
+  // A few workers, each taking the next domain when its last one is done.
+  auto worker = [&]() -> asio::awaitable<bool> {
+    // A mute resolver ends the run (exit 3): domains not started yet are not started.
+    while (next < domains.size() && !cx.r.mute()) {
+      const std::size_t i = next++;
+      results[i] = co_await check_one(cx, domains[i]);
+    }
+    co_return true;
+  };
+  std::vector<asio::awaitable<bool>> workers;
+  for (std::size_t k = 0; k < std::min(check_window, domains.size()); ++k) workers.push_back(worker());
+  co_await when_all(std::move(workers));
+  co_return results;
 }
 
 /// jsonl and junit describe per-domain checks; the other commands print one object.
@@ -352,6 +392,11 @@ std::vector<probes::dnsbl::DnsList> dnsbl_lists(const CommonOptions& o) {
   return lists;
 }
 
+std::chrono::milliseconds target_deadline(const CommonOptions& o) {
+  if (o.deadline_s > 0) return seconds_to_ms(o.deadline_s);
+  return std::chrono::milliseconds(o.timeout_ms) * o.tries * depth_factor;
+}
+
 int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domains) {
   std::vector<std::string> domains;
   for (const auto& d : raw_domains) domains.push_back(check_domain_arg(d));
@@ -366,9 +411,9 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domain
     auto c = probes::check_address(o.relay_to, "recipient");
     if (!c.address || c.address->domain.empty()) throw UsageError(fmt::format("--relay-to '{}' is not a recipient address", o.relay_to));
   }
-  DnsRun dns(o);
+  DnsRun dns(o, domains.size());
   probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
-  CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), gate, catalog, policy, dnsbl_lists(o), smtp_options(o, ""),
+  CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), target_deadline(o), gate, catalog, policy, dnsbl_lists(o), smtp_options(o, ""),
                   o.relay_test, o.relay_to, o.smtp_from == "<>" ? "" : o.smtp_from};
   auto results = dns.run(check_all(cx, domains));
   const auto run = dns.info();
@@ -789,7 +834,8 @@ int run_dnsbl(const CommonOptions& o, const std::vector<std::string>& raw) {
   }
   auto lists = dnsbl_lists(o);
   DnsRun dns(o);
-  auto rep = dns.run(probes::dnsbl::check_dnsbl(dns.dnsbl_resolver(), targets, lists));
+  // Targets typed by the user are all checked; the bound is for targets the DNS chose.
+  auto rep = dns.run(probes::dnsbl::check_dnsbl(dns.dnsbl_resolver(), targets, lists, targets.size()));
   const auto run = dns.info(true);
   if (o.format == "json") {
     emit_json(report::dnsbl_json(rep, run, o.verbose));

@@ -15,6 +15,7 @@
 
 #include <stdexcept>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ struct CommonOptions {
   std::vector<std::string> resolvers;
   int timeout_ms{2000};
   int tries{2};
+  double deadline_s{0};      ///< per target; 0 = timeout x tries x depth_factor
+  double run_deadline_s{0};  ///< whole run; 0 = the target deadline for one target, none for a batch
   std::string format{"text"};
   bool json{false};
   bool verbose{false};
@@ -56,6 +59,15 @@ struct CommonOptions {
   int max_connections{4};       ///< per domain
   int smtp_parallel{4};         ///< per run
 };
+
+/// The dependency depth a target's DNS work is budgeted for: MX, then its hosts'
+/// addresses, then their blocklist entries, with room for SPF include levels.
+/// At the defaults (2 s x 2 tries) it gives 20 s, the overall SPF timeout RFC 7208
+/// section 4.6.4 recommends.
+inline constexpr int depth_factor = 5;
+
+/// \return the per-target DNS deadline: --deadline, or timeout x tries x depth_factor.
+std::chrono::milliseconds target_deadline(const CommonOptions& o);
 
 int run_check(const CommonOptions& o, const std::vector<std::string>& domains);
 int run_predict(const CommonOptions& o, const std::string& from, const std::string& to,

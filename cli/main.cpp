@@ -16,6 +16,13 @@ void add_common(CLI::App* cmd, bp::cli::CommonOptions& o, bool dns) {
         ->allow_extra_args(false);
     cmd->add_option("--timeout", o.timeout_ms, "milliseconds to wait for each DNS reply")->check(CLI::Range(50, 60000));
     cmd->add_option("--tries", o.tries, "attempts per query on timeout")->check(CLI::Range(1, 10));
+    cmd->add_option("--deadline", o.deadline_s,
+                    "seconds of DNS work allowed per domain; what is pending then is reported as not checked "
+                    "(default: timeout x tries x 5)")
+        ->check(CLI::Range(0.05, 3600.0));
+    cmd->add_option("--run-deadline", o.run_deadline_s,
+                    "seconds the whole run's DNS work may take (default: --deadline for one domain, none for several)")
+        ->check(CLI::Range(0.05, 86400.0));
     cmd->add_option("--routable", o.routable, "treat addresses in this CIDR as routable (labs; repeatable)")
         ->allow_extra_args(false);
     cmd->add_option("--dnsbl-resolver", o.dnsbl_resolvers,

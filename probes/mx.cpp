@@ -1,11 +1,14 @@
 #include "mx.hpp"
 
+#include "limits.hpp"
+
 #include <async.hpp>
 #include <domain_name.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 namespace bp::probes {
 
@@ -71,6 +74,10 @@ asio::awaitable<HostLookup> lookup_host(resolver::Resolver& r, std::string host,
     if (h.cname_chain.empty() && !chain.empty()) h.cname_chain = chain;
     if (l.ok()) {
       for (const auto& rec : l->records) {
+        if (h.addresses.size() >= limits::addresses_per_host) {
+          ++h.addresses_not_kept;
+          continue;
+        }
         if (auto c = classify(rec.address, policy)) h.addresses.push_back(*c);
       }
     } else {
@@ -93,12 +100,17 @@ asio::awaitable<MxReport> probe_mx(resolver::Resolver& r, std::string domain, Ad
     std::vector<asio::awaitable<HostLookup>> ops;
     std::vector<std::uint16_t> prefs;
     const bool has_null = std::any_of(records.begin(), records.end(), [](const auto& x) { return x.target.empty(); });
+    std::set<std::string> hosts;
     for (const auto& rec : records) {
       if (rec.target.empty()) continue;
+      if (!hosts.insert(rec.target).second) continue;  // the same host twice is looked up once
+      // Past the bound, hosts are counted, not looked up (limits.hpp).
+      if (hosts.size() > limits::mx_hosts) continue;
       // A null MX next to others is a broken set; still resolve the others to show them.
       ops.push_back(lookup_host(r, rec.target, policy));
       prefs.push_back(rec.preference);
     }
+    rep.hosts_not_looked_up = hosts.size() > limits::mx_hosts ? hosts.size() - limits::mx_hosts : 0;
     rep.targets = co_await when_all(std::move(ops));
     for (std::size_t i = 0; i < prefs.size(); ++i) rep.targets[i].preference = prefs[i];
     if (has_null) {
@@ -228,10 +240,24 @@ void interpret_mx(MxReport& rep) {
   }
 
   // Explicit MX set.
+  if (rep.hosts_not_looked_up > 0) {
+    auto f = make("mx.too-many-hosts", Severity::warning, d,
+                  fmt::format("{} names {} distinct MX hosts; only the {} most preferred were looked up, the other {} "
+                              "were not (a sender tries at most a handful of addresses: Postfix's smtp_mx_address_limit is 5)",
+                              d, limits::mx_hosts + rep.hosts_not_looked_up, limits::mx_hosts, rep.hosts_not_looked_up));
+    f.fix = "publish only the MX hosts that receive mail; a few, at two or three preferences, are enough";
+    out.push_back(std::move(f));
+  }
   int usable = 0, failed = 0;
   for (const auto& t : rep.targets) {
     if (t.host.empty()) continue;
     const std::string who = fmt::format("MX {} {}", t.preference, t.host);
+    if (t.addresses_not_kept > 0) {
+      out.push_back(make("mx.too-many-addresses", Severity::info, t.host,
+                         fmt::format("{} has {} more addresses than the {} examined; the rest were not classified or "
+                                     "checked on blocklists",
+                                     who, t.addresses_not_kept, limits::addresses_per_host)));
+    }
     if (t.ip_literal) {
       auto f = make("mx.target-ip-literal", Severity::error, t.host,
                     fmt::format("{} is an IP address written as a name; an MX target must be a host name with A/AAAA "

@@ -48,7 +48,8 @@ struct HostLookup {
   std::uint16_t preference{0};
   bool ip_literal{false};
   std::vector<std::string> cname_chain;
-  std::vector<AddressClass> addresses;
+  std::vector<AddressClass> addresses;             ///< at most limits::addresses_per_host
+  std::size_t addresses_not_kept{0};              ///< addresses past that bound
   std::optional<resolver::Failure> a_failure;     ///< why A gave nothing
   std::optional<resolver::Failure> aaaa_failure;  ///< why AAAA gave nothing
   std::vector<Evidence> evidence;
@@ -65,6 +66,7 @@ struct MxReport {
   std::string domain;
   MxStatus status{MxStatus::lookup_failed};
   std::vector<HostLookup> targets;           ///< MX targets by preference, or the domain itself for implicit MX
+  std::size_t hosts_not_looked_up{0};        ///< distinct MX hosts past limits::mx_hosts
   std::optional<resolver::Failure> failure;  ///< the MX lookup's failure, if any
   std::vector<std::string> cname_chain;      ///< when the domain itself is an alias
   std::vector<Evidence> evidence;

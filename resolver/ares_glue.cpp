@@ -190,7 +190,10 @@ std::vector<std::string> AresChannel::servers() const {
   return out;
 }
 
-void AresChannel::cancel_all() { ares_cancel(impl_->channel); }
+void AresChannel::cancel_all() {
+  ares_cancel(impl_->channel);
+  impl_->update_timer();  // nothing pending: the retry timer must not hold the loop
+}
 
 void AresChannel::start(std::string name, std::uint16_t type, std::unique_ptr<PendingBase> op) {
   unsigned char* buf = nullptr;

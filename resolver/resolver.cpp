@@ -42,6 +42,7 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
   std::string stopped;       ///< why every lookup now fails at once
   asio::steady_timer watchdog;   ///< fires when the first query's budget passes with no reply
   asio::steady_timer run_timer;  ///< the run deadline
+  bool mute{false};
 
   void stop(std::string why) {
     if (!stopped.empty()) return;
@@ -74,6 +75,7 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
       if (ec || !core || core->replied) return;
       core->stop(fmt::format("no reply to any query within {} ms (timeout x tries): the resolver is not answering",
                              budget.count()));
+      core->mute = true;
     });
   }
 
@@ -142,6 +144,12 @@ const QueryLog& Resolver::log() const { return core_->log; }
 std::vector<std::string> Resolver::servers() const { return core_->channel.servers(); }
 const ResolverOptions& Resolver::options() const { return core_->options; }
 const std::string& Resolver::stopped() const { return core_->stopped; }
+bool Resolver::mute() const { return core_->mute; }
+void Resolver::finish() {
+  core_->watchdog.cancel();
+  core_->run_timer.cancel();
+  core_->channel.cancel_all();
+}
 
 namespace {
 

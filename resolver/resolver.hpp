@@ -90,6 +90,15 @@ class Resolver {
   /// the run deadline passed, or the resolver never answered.
   const std::string& stopped() const;
 
+  /// Ends the run's timers (deadline, mute watchdog) and cancels queries no one
+  /// waits for any more (a target's deadline passed while they were out), so
+  /// that nothing keeps the event loop alive: call when the run's work is done.
+  void finish();
+
+  /// \return true once the resolver was found mute (not for a passed deadline):
+  /// a caller may skip work that cannot succeed and end the run at once.
+  bool mute() const;
+
   struct Core;
 
  private:

@@ -1,5 +1,8 @@
 #include "dmarc.hpp"
 
+#include "../limits.hpp"
+
+#include <async.hpp>
 #include <domain_name.hpp>
 
 #include <fmt/format.h>
@@ -310,10 +313,31 @@ asio::awaitable<DmarcDiscovery> discover_dmarc(resolver::Resolver& r, std::strin
   for (const auto& list : {out.record->rua, out.record->ruf}) {
     for (const auto& addr : list) dests.insert(resolver::normalize_name(addr.substr(addr.rfind('@') + 1)));
   }
+  // External destinations are asked all at once, at most limits::dmarc_report_destinations of them.
+  std::vector<std::string> external;
+  std::size_t unchecked = 0;
+  const auto own_org = organizational_domain(owner);
   for (const auto& dest : dests) {
-    if (organizational_domain(dest) == organizational_domain(owner)) continue;
+    if (organizational_domain(dest) == own_org) continue;
+    if (external.size() >= limits::dmarc_report_destinations) {
+      ++unchecked;
+      continue;
+    }
+    external.push_back(dest);
+  }
+  if (unchecked > 0) {
+    out.findings.push_back(make("dmarc.too-many-destinations", Severity::warning, out.domain,
+                                fmt::format("{} names more than {} external report destinations; the other {} were not "
+                                            "checked for authorization",
+                                            out.found_at, limits::dmarc_report_destinations, unchecked)));
+  }
+  std::vector<asio::awaitable<Lookup>> asks;
+  for (const auto& dest : external) asks.push_back(r.lookup(owner + "._report._dmarc." + dest, RrType::txt));
+  auto answers = co_await when_all(std::move(asks));
+  for (std::size_t k = 0; k < external.size(); ++k) {
+    const auto& dest = external[k];
     const std::string q = owner + "._report._dmarc." + dest;
-    auto l = co_await r.lookup(q, RrType::txt);
+    const auto& l = answers[k];
     out.evidence.push_back(Evidence{q + " TXT", resolver::answer_text(l)});
     if (is_failure(l)) {
       auto f = make("dmarc.external-report-unchecked", Severity::warning, dest,

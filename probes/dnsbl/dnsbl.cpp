@@ -229,8 +229,29 @@ Verdict classify(const DnsList& list, const Lookup& answer) {
   return v;
 }
 
-asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, std::vector<DnsList> lists) {
+asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, std::vector<DnsList> lists,
+                                         std::size_t max_targets) {
   DnsblReport rep;
+  {
+    std::set<std::string> seen;
+    std::vector<std::string> distinct;
+    std::size_t dropped = 0;
+    for (auto& t : targets) {
+      if (!seen.insert(t).second) continue;
+      if (distinct.size() >= max_targets) {
+        ++dropped;
+        continue;
+      }
+      distinct.push_back(std::move(t));
+    }
+    targets = std::move(distinct);
+    if (dropped > 0) {
+      rep.findings.push_back(make_finding(
+          "dnsbl", "dnsbl.targets-capped", Severity::warning, targets.empty() ? std::string{} : targets.front(),
+          fmt::format("{} more names or addresses were not checked on the blocklists: at most {} per domain are queried",
+                      dropped, max_targets)));
+    }
+  }
   // Zone health first (all zones at once), then every (target, list) at once.
   std::vector<asio::awaitable<Health>> health_ops;
   std::vector<std::size_t> live;

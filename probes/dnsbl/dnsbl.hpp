@@ -21,6 +21,7 @@
 
 #include <address.hpp>
 #include <finding.hpp>
+#include <limits.hpp>
 #include <resolver.hpp>
 
 #include <asio/awaitable.hpp>
@@ -87,7 +88,11 @@ struct DnsblReport {
   std::vector<Finding> findings;
 };
 
-/// Queries every target on every list that fits it. `r` must outlive the coroutine.
-asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, std::vector<DnsList> lists);
+/// Queries every distinct target on every list that fits it; targets past
+/// `max_targets` are not queried and a dnsbl.targets-capped finding says how
+/// many (targets the DNS chose are bounded; ones a user typed need not be).
+/// `r` must outlive the coroutine.
+asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, std::vector<DnsList> lists,
+                                         std::size_t max_targets = limits::dnsbl_targets);
 
 }  // namespace bp::probes::dnsbl

@@ -1,5 +1,7 @@
 #include "lint.hpp"
 
+#include "../limits.hpp"
+
 #include <async.hpp>
 #include <domain_name.hpp>
 
@@ -138,12 +140,22 @@ asio::awaitable<SpfLint> lint_spf(resolver::Resolver& r, std::string domain) {
   }
   subtree(w.nodes, 0);
   out.lookups = root.subtree_lookups;
-  // Start every literal a/mx/exists lookup of the whole tree at once; the checks
-  // below then read them in order from the resolver's shared cache.
+  // The names of at most limits::spf_lint_terms a/mx/exists terms are resolved,
+  // in tree order (RFC 7208 4.6.4 caps DNS-querying terms at 10); the rest are
+  // counted and reported. Start those lookups at once; the checks below then
+  // read them in order from the resolver's shared cache.
+  std::set<const Term*> resolved_terms;
+  int terms_not_resolved = 0;
   for (const auto& n : w.nodes) {
     if (!n.parsed || !n.parsed->ok()) continue;
     for (const auto& t : n.parsed->value().terms) {
       if (t.modifier || t.domain_spec.find('%') != std::string::npos) continue;
+      if (t.mechanism != Mechanism::a && t.mechanism != Mechanism::mx && t.mechanism != Mechanism::exists) continue;
+      if (static_cast<int>(resolved_terms.size()) >= limits::spf_lint_terms) {
+        ++terms_not_resolved;
+        continue;
+      }
+      resolved_terms.insert(&t);
       const auto target = t.domain_spec.empty() ? n.domain : resolver::normalize_name(t.domain_spec);
       if (t.mechanism == Mechanism::mx) r.prefetch(target, RrType::mx);
       if (t.mechanism == Mechanism::a || t.mechanism == Mechanism::exists) r.prefetch(target, RrType::a);
@@ -234,6 +246,7 @@ asio::awaitable<SpfLint> lint_spf(resolver::Resolver& r, std::string domain) {
             out.unflattened.push_back(t.text);
             break;
           }
+          if (!resolved_terms.count(&t)) break;  // past the bound: counted above, reported below
           const auto target = t.domain_spec.empty() ? n.domain : resolver::normalize_name(t.domain_spec);
           if (t.mechanism == Mechanism::exists) {
             out.unflattened.push_back(t.text);
@@ -259,10 +272,27 @@ asio::awaitable<SpfLint> lint_spf(resolver::Resolver& r, std::string domain) {
             for (const auto& x : m->records) {
               if (!x.target.empty()) hosts.push_back(x.target);
             }
+            if (hosts.size() > limits::spf_mx_hosts) {
+              problem = true;
+              out.findings.push_back(make("spf.mx-too-many-hosts", Severity::error, n.domain,
+                                          fmt::format("'{}' in {}: {} has {} MX hosts; receivers look up at most {} and "
+                                                      "answer permerror (RFC 7208 section 4.6.4); only the first {} were resolved",
+                                                      t.text, n.domain, target, hosts.size(), limits::spf_mx_hosts,
+                                                      limits::spf_mx_hosts)));
+              hosts.resize(limits::spf_mx_hosts);
+            }
           }
+          // Every host's A and AAAA at once.
+          std::vector<asio::awaitable<resolver::Lookup>> host_ops;
           for (const auto& h : hosts) {
-            auto a4 = co_await r.lookup(h, RrType::a);
-            auto a6 = co_await r.lookup(h, RrType::aaaa);
+            host_ops.push_back(r.lookup(h, RrType::a));
+            host_ops.push_back(r.lookup(h, RrType::aaaa));
+          }
+          auto host_answers = co_await when_all(std::move(host_ops));
+          for (std::size_t hi = 0; hi < hosts.size(); ++hi) {
+            const auto& h = hosts[hi];
+            const auto& a4 = host_answers[2 * hi];
+            const auto& a6 = host_answers[2 * hi + 1];
             if (t.mechanism == Mechanism::a && !a4.ok() && !a6.ok() && resolver::is_negative(a4.error().kind)) {
               ++out.void_lookups;
               auto f = make("spf.void-lookup", Severity::warning, n.domain,
@@ -285,6 +315,13 @@ asio::awaitable<SpfLint> lint_spf(resolver::Resolver& r, std::string domain) {
       f.fix = "end the record with -all (or ~all)";
       out.findings.push_back(std::move(f));
     }
+  }
+  if (terms_not_resolved > 0) {
+    out.findings.push_back(make("spf.terms-not-resolved", Severity::warning, out.domain,
+                                fmt::format("{} a/mx/exists term(s) of the SPF policy of {} were not resolved: the lint "
+                                            "resolves the first {} (the RFC 7208 limit of DNS-querying terms), so the "
+                                            "authorized addresses listed are incomplete",
+                                            terms_not_resolved, out.domain, limits::spf_lint_terms)));
   }
   if (out.void_lookups > 2) {
     problem = true;

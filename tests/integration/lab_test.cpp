@@ -210,8 +210,14 @@ TEST_CASE("check: IPv6-only host, alias domain, IDN domain") {
 
 TEST_CASE("check: an MX answer larger than 512 bytes arrives over TCP") {
   auto d = check_one("manymx.example.net", 0);
-  CHECK(d["mx"]["hosts"].size() == 30);
+  // All 30 records arrived (over TCP); the 10 most preferred were looked up (docs/limits.md).
+  CHECK(d["mx"]["hosts"].size() == 10);
   CHECK(d["mx"]["status"] == "has_mx");
+  bool named = false;
+  for (const auto& f : d["findings"]) {
+    if (f["code"] == "mx.too-many-hosts") named = f["summary"].get<std::string>().find("30 distinct MX hosts") != std::string::npos;
+  }
+  CHECK(named);
 }
 
 TEST_CASE("check: SERVFAIL and REFUSED are 'could not check', never 'no record'") {
@@ -708,6 +714,97 @@ TEST_CASE("an unreachable or mute resolver: exit 3, one line, within timeout x t
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK(r.seconds < 3.0);  // 2 tries x 300 ms, plus process start-up
   }
+}
+
+TEST_CASE("deadlines: a mute resolver ends 10,000 domains with exit 3 within timeout x tries") {
+  // 10,000 names are more than one shell argument may hold: the shell reads them from a file.
+  char names[] = "/tmp/bp-lab-names-XXXXXX";
+  const int fd = mkstemp(names);
+  REQUIRE(fd >= 0);
+  std::string many;
+  for (int i = 0; i < 10000; ++i) many += "d" + std::to_string(i) + ".example.com\n";
+  REQUIRE(write(fd, many.data(), many.size()) == static_cast<ssize_t>(many.size()));
+  close(fd);
+  for (const char* server : {"192.0.2.97", "192.0.2.98"}) {
+    CAPTURE(server);
+    auto r = bp(std::string("check --no-smtp --timeout 300 --tries 2 --resolver ") + server + " $(cat " + names + ")");
+    CHECK(r.rc == 3);
+    CHECK(r.err.rfind("bounceprobe: error: no DNS reply from", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(r.out.empty());
+    CHECK(r.seconds < 2.5);  // 2 x 300 ms, start-up and argument parsing of 10,000 names
+  }
+  std::remove(names);
+}
+
+TEST_CASE("deadlines: a domain's pending lookups end at --deadline as not checked, the rest of its report stands") {
+  // The blocklist resolver swallows queries; each one would take 2 x 3 s.
+  auto r = bp("check --json --no-smtp --routable 192.0.2.0/24 --routable 203.0.113.0/24 --dnsbl-resolver 192.0.2.98 "
+              "--timeout 3000 --deadline 0.5 example.com example.org");
+  CAPTURE(r.err);
+  REQUIRE(r.j.is_object());
+  CHECK(r.seconds < 2.0);
+  for (const auto& d : r.j["domains"]) {
+    CHECK(d["mx"]["status"] == "has_mx");
+    bool late = false;
+    for (const auto& f : d["findings"]) {
+      if (f["code"] == "dnsbl.not-checked") {
+        CHECK(f["checked"] == false);
+        late = late || f["summary"].get<std::string>().find("deadline passed") != std::string::npos;
+      }
+    }
+    CHECK(late);
+  }
+  // One domain: the run ends at the deadline too.
+  auto one = bp("check --json --no-smtp --dnsbl-resolver 192.0.2.98 --timeout 3000 --run-deadline 0.5 example.com");
+  REQUIRE(one.j.is_object());
+  CHECK(one.seconds < 2.0);
+}
+
+TEST_CASE("hostile DNS: thousands of MX records, SPF terms and DMARC destinations stay within the documented bounds") {
+  const std::string args = " --json --no-smtp --routable 192.0.2.0/24 --routable 198.51.100.0/24 --dnsbl-resolver 192.0.2.54";
+  struct Row {
+    const char* domain;
+    const char* code;   // the finding that names the bound
+    const char* names;  // what it says
+    int max_queries;    // to the main resolver, cache hits excluded
+  };
+  for (auto row : {Row{"manymx.hostile.example", "mx.too-many-hosts", "2900 distinct MX hosts", 60},
+                   Row{"wide.hostile.example", "dnsbl.targets-capped", "at most 20 per domain", 60},
+                   Row{"manyterms.hostile.example", "spf.terms-not-resolved", "1990 a/mx/exists term(s)", 120},
+                   Row{"manyrua.hostile.example", "dmarc.too-many-destinations", "the other 2490 were not checked", 60}}) {
+    CAPTURE(row.domain);
+    auto r = bp("check " + std::string(row.domain) + args);
+    CAPTURE(r.err);
+    REQUIRE(r.j.is_object());
+    const auto& d = r.j["domains"][0];
+    bool named = false;
+    for (const auto& f : d["findings"]) {
+      if (f["code"] == row.code) named = f["summary"].get<std::string>().find(row.names) != std::string::npos;
+    }
+    CHECK(named);
+    const auto sent = r.j["run"]["queries"]["sent"].get<int>();
+    MESSAGE(row.domain << ": " << sent << " queries in " << r.seconds << " s");
+    CHECK(sent <= row.max_queries);
+    CHECK(d["dnsbl"]["results"].size() <= 20 * 8);  // 20 targets x the lists
+    CHECK(r.seconds < 5.0);
+  }
+}
+
+TEST_CASE("spf: a prefix length past 2^32 or 2^64 is permerror, never /0 authorizing everyone") {
+  for (const char* sender : {"a@overflow4.hostile.example", "a@overflowa.hostile.example", "a@overflow6.hostile.example"}) {
+    CAPTURE(sender);
+    auto r = bp(std::string("spf --json --ip 203.0.113.99 --sender ") + sender);
+    REQUIRE(r.j.is_object());
+    CHECK(r.j["result"] == "permerror");
+    CHECK(r.j["reason"].get<std::string>().find("prefix length") != std::string::npos);
+  }
+  auto c = bp(std::string("check --json overflow4.hostile.example") + routable);
+  REQUIRE(c.j.is_object());
+  const auto& d = c.j["domains"][0];
+  CHECK(codes(d).count("spf.syntax") == 1);
+  CHECK(codes(d).count("spf.ok") == 0);
+  CHECK(d["spf"]["authorized"].empty());
 }
 
 // ---- The SMTP dialogue, against the lab's Postfix and odd peers (tests/lab/mail.sh).

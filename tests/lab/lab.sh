@@ -52,6 +52,7 @@ start() {
   echo "nameserver $dns_addr" > "/etc/netns/$ns/resolv.conf"
 
   cp "$here"/zones/*.zone "$state/zones/"
+  "$here/hostile_zone.sh" > "$state/zones/hostile.example.zone"
   # Postfix's certificates are made per lab; their TLSA records join the zones.
   rm -rf "$state/postfix"
   mkdir -p "$state/postfix"
@@ -83,6 +84,7 @@ zone:
   - domain: example.net
   - domain: example.org
   - domain: broken.example
+  - domain: hostile.example
   - domain: 113.0.203.in-addr.arpa
   - domain: 2.0.192.in-addr.arpa
 CONF
