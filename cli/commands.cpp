@@ -16,6 +16,7 @@
 #include <resolver.hpp>
 #include <rdns.hpp>
 #include <sender.hpp>
+#include <text.hpp>
 #include <smtp.hpp>
 #include <observed.hpp>
 #include <spf/evaluate.hpp>
@@ -77,7 +78,7 @@ AddressPolicy address_policy(const CommonOptions& o) {
   AddressPolicy p;
   for (const auto& r : o.routable) {
     auto c = probes::Cidr::parse(r);
-    if (!c) throw UsageError(fmt::format("--routable '{}' is not an address prefix (e.g. 192.0.2.0/24)", r));
+    if (!c) throw UsageError(fmt::format("--routable '{}' is not an address prefix (e.g. 192.0.2.0/24)", probes::shown(r)));
     p.routable.push_back(*c);
   }
   return p;
@@ -89,7 +90,7 @@ std::chrono::milliseconds seconds_to_ms(double s) { return std::chrono::millisec
 resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t targets = 1) {
   for (const auto& s : o.resolvers) {
     if (auto why = resolver::server_spec_problem(s); !why.empty()) {
-      throw UsageError(fmt::format("--resolver '{}': {}", s, why));
+      throw UsageError(fmt::format("--resolver '{}': {}", probes::shown(s), why));
     }
   }
   resolver::ResolverOptions r{o.resolvers, std::chrono::milliseconds(o.timeout_ms), o.tries};
@@ -201,7 +202,7 @@ std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, std::str
   auto& p = s.plan;
   if (!o.helo.empty()) {
     if (auto why = resolver::hostname_problem(o.helo); !why.empty()) {
-      throw UsageError(fmt::format("--helo '{}' is not a host name: {}", o.helo, why));
+      throw UsageError(fmt::format("--helo '{}' is not a host name: {}", probes::shown(o.helo), why));
     }
     p.helo = o.helo;
   } else {
@@ -211,7 +212,7 @@ std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, std::str
   }
   p.tls.ca_file = o.ca_file;
   if (!o.ca_file.empty() && access(o.ca_file.c_str(), R_OK) != 0) {
-    throw UsageError(fmt::format("--ca-file '{}' cannot be read", o.ca_file));
+    throw UsageError(fmt::format("--ca-file '{}' cannot be read", probes::shown(o.ca_file)));
   }
   p.timeouts.connect = smtp::Millis(o.connect_timeout_ms);
   p.timeouts.banner = smtp::Millis(o.smtp_timeout_ms);
@@ -219,7 +220,7 @@ std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, std::str
   p.timeouts.tls = smtp::Millis(o.smtp_timeout_ms);
   p.port = static_cast<std::uint16_t>(o.smtp_port);
   if (!o.source_ip.empty()) {
-    if (!probes::classify(o.source_ip)) throw UsageError(fmt::format("--source-ip '{}' is not an IP address", o.source_ip));
+    if (!probes::classify(o.source_ip)) throw UsageError(fmt::format("--source-ip '{}' is not an IP address", probes::shown(o.source_ip)));
     if (!is_local_address(o.source_ip)) throw UsageError(fmt::format("--source-ip {} is not an address of this machine", o.source_ip));
     source = o.source_ip;
   }
@@ -230,12 +231,12 @@ std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, std::str
 std::string check_domain_arg(const std::string& raw) {
   std::string problem;
   auto ascii = probes::domain_to_ascii(raw, &problem);
-  if (!ascii) throw UsageError(fmt::format("'{}' is not a valid domain: {}", raw, problem));
+  if (!ascii) throw UsageError(fmt::format("not a valid domain: {}", problem));  // the problem quotes the name
   if (auto why = resolver::hostname_problem(*ascii); !why.empty()) {
-    throw UsageError(fmt::format("'{}' is not a valid domain: {}", raw, why));
+    throw UsageError(fmt::format("'{}' is not a valid domain: {}", probes::shown(raw), why));
   }
   if (ascii->find('.') == std::string::npos) {
-    throw UsageError(fmt::format("'{}' is not a fully qualified domain (no dot)", raw));
+    throw UsageError(fmt::format("'{}' is not a fully qualified domain (no dot)", probes::shown(raw)));
   }
   return *ascii;
 }
@@ -405,11 +406,11 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domain
   const auto& catalog = catalog_for(o, catalog_holder);
   if (!o.smtp_from.empty() && o.smtp_from != "<>") {
     auto c = probes::check_address(o.smtp_from, "sender");
-    if (!c.address || !c.problem.empty()) throw UsageError(fmt::format("--from '{}' is not a usable address{}", o.smtp_from, c.problem.empty() ? "" : ": " + c.problem));
+    if (!c.address || !c.problem.empty()) throw UsageError(fmt::format("--from '{}' is not a usable address{}", probes::shown(o.smtp_from), c.problem.empty() ? "" : ": " + c.problem));
   }
   if (o.relay_test) {
     auto c = probes::check_address(o.relay_to, "recipient");
-    if (!c.address || c.address->domain.empty()) throw UsageError(fmt::format("--relay-to '{}' is not a recipient address", o.relay_to));
+    if (!c.address || c.address->domain.empty()) throw UsageError(fmt::format("--relay-to '{}' is not a recipient address", probes::shown(o.relay_to)));
   }
   DnsRun dns(o, domains.size());
   probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
@@ -506,7 +507,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   const auto& catalog = catalog_for(o, catalog_holder);
   auto profile = o.profile_file.empty() ? report::Profile::builtin(catalog) : report::Profile::load_file(o.profile_file, catalog);
   for (const auto& ip : ips) {
-    if (!probes::classify(ip)) throw UsageError(fmt::format("--ip '{}' is not an IP address", ip));
+    if (!probes::classify(ip)) throw UsageError(fmt::format("--ip '{}' is not an IP address", probes::shown(ip)));
   }
   report::PredictInput in;
   in.sender = from;
@@ -517,7 +518,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   in.recipient_check = probes::check_address(to, "recipient");
   const auto& ra = in.recipient_check.address;
   if (!ra || ra->null_sender || ra->domain.empty() || ra->domain_literal) {
-    throw UsageError(fmt::format("--to '{}' is not a recipient address with a domain{}", to,
+    throw UsageError(fmt::format("--to '{}' is not a recipient address with a domain{}", probes::shown(to),
                                  in.recipient_check.problem.empty() ? "" : ": " + in.recipient_check.problem));
   }
   std::string sender_domain;
@@ -626,11 +627,11 @@ std::string read_all(std::FILE* in, std::size_t cap, bool& cut) {
 std::FILE* open_input(const std::string& path, const char* what) {
   if (path == "-") return stdin;
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) throw UsageError(fmt::format("{} '{}': {}", what, path, std::strerror(errno)));
+  if (f == nullptr) throw UsageError(fmt::format("{} '{}': {}", what, probes::shown(path), std::strerror(errno)));
   struct stat st {};
   if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
     std::fclose(f);
-    throw UsageError(fmt::format("{} '{}' is a directory", what, path));
+    throw UsageError(fmt::format("{} '{}' is a directory", what, probes::shown(path)));
   }
   return f;
 }
@@ -638,7 +639,7 @@ std::FILE* open_input(const std::string& path, const char* what) {
 /// Runs the probe that can confirm the explained reason, on the targets the bounce (or --to/--from/--ip) names.
 report::Confirmation confirm_by_probing(const CommonOptions& o, const ExplainOptions& x, const report::ExplainResult& r) {
   const auto& reasons = report::Reasons::builtin();
-  if (!x.ip.empty() && !probes::classify(x.ip)) throw UsageError(fmt::format("--ip '{}' is not an IP address", x.ip));
+  if (!x.ip.empty() && !probes::classify(x.ip)) throw UsageError(fmt::format("--ip '{}' is not an IP address", probes::shown(x.ip)));
   auto t = report::confirm_targets(r, x.to, x.from, x.ip);
   if (!t.ip.empty() && !probes::classify(t.ip)) t.ip.clear();
   const auto* info = reasons.find(r.reason);
@@ -731,7 +732,7 @@ int run_explain(const CommonOptions& o, const ExplainOptions& x) {
     }
     const bool failed = std::ferror(in) != 0;
     if (in != stdin) std::fclose(in);
-    if (failed) throw RunError(fmt::format("cannot read --input '{}'", x.input));
+    if (failed) throw RunError(fmt::format("cannot read --input '{}'", probes::shown(x.input)));
     return exit_ok;
   }
 
@@ -742,7 +743,7 @@ int run_explain(const CommonOptions& o, const ExplainOptions& x) {
     auto raw = read_all(in, report::max_message_bytes, cut);
     const bool failed = std::ferror(in) != 0;
     if (in != stdin) std::fclose(in);
-    if (failed) throw RunError(fmt::format("cannot read --message '{}'", x.message));
+    if (failed) throw RunError(fmt::format("cannot read --message '{}'", probes::shown(x.message)));
     if (raw.find_first_not_of(" \t\r\n") == std::string::npos) throw UsageError("--message: the message is empty");
     auto msg = report::parse_bounce_message(raw);
     msg.truncated = msg.truncated || cut;
@@ -794,7 +795,7 @@ int run_explain(const CommonOptions& o, const ExplainOptions& x) {
 
 int run_spf(const CommonOptions& o, const std::string& ip, const std::string& sender, const std::string& helo) {
   require_single_object_format(o, "spf");
-  if (!probes::classify(ip)) throw UsageError(fmt::format("--ip '{}' is not an IP address", ip));
+  if (!probes::classify(ip)) throw UsageError(fmt::format("--ip '{}' is not an IP address", probes::shown(ip)));
   probes::spf::SpfQuery q{ip, sender, helo, "unknown"};
   if ((sender.empty() || sender == "<>") && helo.empty()) throw UsageError("the null sender needs --helo (its domain is checked)");
   DnsRun dns(o);

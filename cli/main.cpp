@@ -2,6 +2,8 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 
+#include <text.hpp>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -9,6 +11,9 @@
 #include <iostream>
 
 namespace {
+
+/// An error is one line: whatever it quotes is escaped, and the line is bounded.
+constexpr std::size_t max_error = 600;
 
 void add_common(CLI::App* cmd, bp::cli::CommonOptions& o, bool dns) {
   if (dns) {
@@ -133,7 +138,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "bounceprobe: error: {} (see bounceprobe --help)\n", e.what());
+    fmt::print(stderr, "bounceprobe: error: {} (see bounceprobe --help)\n", bp::probes::shown(e.what(), max_error));
     return bp::cli::exit_usage;
   }
   if (o.json) o.format = "json";
@@ -148,10 +153,10 @@ int main(int argc, char** argv) {
     else if (*dmarc) rc = bp::cli::run_dmarc(o, dmarc_domain);
     else if (*spf) rc = bp::cli::run_spf(o, spf_ip, spf_sender, spf_helo);
   } catch (const bp::cli::UsageError& e) {
-    fmt::print(stderr, "bounceprobe: error: {}\n", e.what());
+    fmt::print(stderr, "bounceprobe: error: {}\n", bp::probes::shown(e.what(), max_error));
     return bp::cli::exit_usage;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "bounceprobe: error: {}\n", e.what());
+    fmt::print(stderr, "bounceprobe: error: {}\n", bp::probes::shown(e.what(), max_error));
     return bp::cli::exit_cannot_run;
   }
   // A failed write to stdout (full disk, closed pipe) is an error, not a success.

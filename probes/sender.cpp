@@ -1,4 +1,5 @@
 #include "sender.hpp"
+#include "text.hpp"
 
 #include <domain_name.hpp>
 
@@ -36,7 +37,7 @@ std::string local_part_problem(std::string_view l) {
   if (l.find("..") != std::string_view::npos) return "local part has two dots in a row";
   for (char ch : l) {
     auto c = static_cast<unsigned char>(ch);
-    if (c != '.' && !is_atext(c)) return fmt::format("character '{}' is not allowed in an unquoted local part", ch);
+    if (c != '.' && !is_atext(c)) return fmt::format("character '{}' is not allowed in an unquoted local part", shown(std::string_view(&ch, 1)));
   }
   return {};
 }
@@ -66,7 +67,7 @@ std::optional<std::string> domain_to_ascii(std::string_view domain, std::string*
     char* out = nullptr;
     int rc = idn2_to_ascii_8z(in.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
     if (rc != IDN2_OK) {
-      *problem = fmt::format("'{}' is not a valid internationalised domain name: {}", in, idn2_strerror(rc));
+      *problem = fmt::format("'{}' is not a valid internationalised domain name: {}", shown(in), idn2_strerror(rc));
       return std::nullopt;
     }
     ascii = out;
@@ -75,14 +76,14 @@ std::optional<std::string> domain_to_ascii(std::string_view domain, std::string*
     char* out = nullptr;
     int rc = idn2_to_unicode_8z8z(ascii.c_str(), &out, 0);
     if (rc != IDN2_OK) {
-      *problem = fmt::format("'{}' has an invalid A-label: {}", in, idn2_strerror(rc));
+      *problem = fmt::format("'{}' has an invalid A-label: {}", shown(in), idn2_strerror(rc));
       return std::nullopt;
     }
     idn2_free(out);
   }
   ascii = resolver::normalize_name(ascii);
   if (auto p = resolver::dns_name_problem(ascii); !p.empty()) {
-    *problem = fmt::format("'{}': {}", in, p);
+    *problem = fmt::format("'{}': {}", shown(in), p);
     return std::nullopt;
   }
   return ascii;
@@ -156,11 +157,11 @@ std::optional<MailAddress> parse_mail_address(std::string_view text, std::string
 AddressCheck check_address(std::string_view text, const std::string& role) {
   AddressCheck out;
   std::string problem;
-  const std::string shown(text);
+  const std::string quoted = shown(text, 320);  // an address is at most 254 octets: only hostile input is cut
   auto a = parse_mail_address(text, &problem);
   if (!a) {
     out.problem = problem;
-    auto f = make(role + ".syntax", Severity::error, shown, fmt::format("{} address '{}' is malformed: {}", role, shown, problem));
+    auto f = make(role + ".syntax", Severity::error, quoted, fmt::format("{} address '{}' is malformed: {}", role, quoted, problem));
     f.reference = "RFC 5321 section 4.1.2";
     f.fix = fmt::format("use a {} address of the form local-part@domain.example", role);
     out.findings.push_back(std::move(f));
@@ -175,7 +176,7 @@ AddressCheck check_address(std::string_view text, const std::string& role) {
   }
   if (a->domain_literal) {
     out.fqdn = true;
-    auto f = make(role + ".address-literal", Severity::warning, shown,
+    auto f = make(role + ".address-literal", Severity::warning, quoted,
                   fmt::format("{} domain is an address literal {}; many receivers refuse such addresses", role, a->domain));
     f.reference = "RFC 5321 section 4.1.3";
     out.findings.push_back(std::move(f));
@@ -191,8 +192,8 @@ AddressCheck check_address(std::string_view text, const std::string& role) {
     why = fmt::format("the domain '{}' has no dot", a->domain);
   }
   if (!why.empty()) {
-    auto f = make(role + ".not-fqdn", Severity::error, shown,
-                  fmt::format("{} address '{}' is not fully qualified: {}", role, shown, why));
+    auto f = make(role + ".not-fqdn", Severity::error, quoted,
+                  fmt::format("{} address '{}' is not fully qualified: {}", role, quoted, why));
     f.reference = "RFC 5321 section 2.3.5";
     f.fix = "configure the sending program to use a real, fully qualified domain (e.g. Postfix myorigin)";
     out.findings.push_back(std::move(f));
@@ -200,11 +201,11 @@ AddressCheck check_address(std::string_view text, const std::string& role) {
   }
   out.fqdn = true;
   if (a->idn) {
-    out.findings.push_back(make(role + ".idn", Severity::info, shown,
+    out.findings.push_back(make(role + ".idn", Severity::info, quoted,
                                 fmt::format("{} domain '{}' is internationalised; DNS name {}", role, a->domain, a->ascii_domain)));
   }
   if (a->utf8_local) {
-    auto f = make(role + ".utf8-local-part", Severity::warning, shown,
+    auto f = make(role + ".utf8-local-part", Severity::warning, quoted,
                   fmt::format("{} local part '{}' is not ASCII: it needs SMTPUTF8 at every hop", role, a->local));
     f.reference = "RFC 6531";
     out.findings.push_back(std::move(f));

@@ -807,6 +807,38 @@ TEST_CASE("spf: a prefix length past 2^32 or 2^64 is permerror, never /0 authori
   CHECK(d["spf"]["authorized"].empty());
 }
 
+TEST_CASE("hostile command lines: one escaped, bounded line and a usage exit, never a crash") {
+  struct Row {
+    std::string args;
+    int rc;
+    const char* says;
+  };
+  const std::string huge(5000, 'a');
+  for (const auto& row : {Row{"check .", 2, "the root is not a host name"},
+                          Row{"check 'ex\033[31mample\007.com'", 2, "'ex\\x1b[31mample\\x07.com'"},
+                          Row{"check " + huge + ".example", 2, "... (5008 bytes)"},
+                          Row{"check --helo . example.com", 2, "--helo '.' is not a host name"},
+                          Row{"dmarc .", 2, "the root is not a host name"},
+                          Row{"check --catalog /dev/zero example.com", 3, "is not a regular file"},
+                          Row{"check --catalog /tmp example.com", 3, "is a directory"},
+                          Row{"explain --message /dev/null/x", 2, "--message"}}) {
+    CAPTURE(row.args);
+    auto r = bp(row.args);
+    CHECK(r.rc == row.rc);
+    CHECK(r.err.rfind("bounceprobe: error: ", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(r.err.size() < 700);
+    CHECK(r.err.find('\033') == std::string::npos);
+    CHECK(r.err.find(row.says) != std::string::npos);
+  }
+  // A recipient domain of "." is a finding, not an out-of-bounds read.
+  auto p = bp("predict --json --no-smtp --from a@example.com --to x@.");
+  REQUIRE(p.j.is_object());
+  bool flagged = false;
+  for (const auto& f : p.j["findings"]) flagged = flagged || f["code"] == "recipient.not-fqdn";
+  CHECK(flagged);
+}
+
 // ---- The SMTP dialogue, against the lab's Postfix and odd peers (tests/lab/mail.sh).
 
 namespace {

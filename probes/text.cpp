@@ -1,0 +1,77 @@
+#include "text.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+
+namespace bp::probes {
+
+namespace {
+
+/// \return the length of the well-formed UTF-8 sequence at s[i] (2..4), or 0.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto b0 = static_cast<std::uint8_t>(s[i]);
+  std::size_t n = 0;
+  std::uint32_t cp = 0;
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    n = 2;
+    cp = b0 & 0x1fu;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    n = 3;
+    cp = b0 & 0x0fu;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    n = 4;
+    cp = b0 & 0x07u;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<std::uint8_t>(s[i + k]);
+    if ((b & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3fu);
+  }
+  // Overlong forms, surrogates, past U+10FFFF, and C1 controls are not shown as they are.
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  if (cp >= 0x80 && cp <= 0x9f) return 0;
+  // Bidirectional overrides and isolates can reorder what a terminal shows.
+  if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string escaped(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<std::uint8_t>(s[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c == '\t') {
+      out += "\\t";
+      ++i;
+    } else if (const auto n = c >= 0x80 ? utf8_length(s, i) : 0; n > 0) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string shown(std::string_view s, std::size_t max) {
+  std::string e = escaped(s);
+  if (e.size() <= max) return e;
+  // Cut on a character boundary: never inside a UTF-8 sequence or an escape.
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<std::uint8_t>(e[cut]) & 0xc0) == 0x80) --cut;
+  const auto esc = e.rfind('\\', cut);
+  if (esc != std::string::npos && cut - esc < 4) cut = esc;
+  return fmt::format("{}... ({} bytes)", e.substr(0, cut), s.size());
+}
+
+}  // namespace bp::probes
