@@ -7,13 +7,34 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
+#include <string>
 #include <iostream>
 
 namespace {
 
 /// An error is one line: whatever it quotes is escaped, and the line is bounded.
 constexpr std::size_t max_error = 600;
+
+/// Seconds as a finite number within [lo, hi]: CLI::Range lets "nan" through.
+CLI::Validator seconds_between(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& in) -> std::string {
+        double v = 0;
+        std::size_t used = 0;
+        try {
+          v = std::stod(in, &used);
+        } catch (const std::exception&) {
+          return "'" + in + "' is not a number of seconds";
+        }
+        if (used != in.size() || !std::isfinite(v) || v < lo || v > hi) {
+          return fmt::format("'{}' is not a number of seconds from {} to {}", in, lo, hi);
+        }
+        return {};
+      },
+      fmt::format("SECONDS in [{} - {}]", lo, hi));
+}
 
 void add_common(CLI::App* cmd, bp::cli::CommonOptions& o, bool dns) {
   if (dns) {
@@ -24,10 +45,10 @@ void add_common(CLI::App* cmd, bp::cli::CommonOptions& o, bool dns) {
     cmd->add_option("--deadline", o.deadline_s,
                     "seconds of DNS work allowed per domain; what is pending then is reported as not checked "
                     "(default: timeout x tries x 5)")
-        ->check(CLI::Range(0.05, 3600.0));
+        ->check(seconds_between(0.05, 3600.0));
     cmd->add_option("--run-deadline", o.run_deadline_s,
                     "seconds the whole run's DNS work may take (default: --deadline for one domain, none for several)")
-        ->check(CLI::Range(0.05, 86400.0));
+        ->check(seconds_between(0.05, 86400.0));
     cmd->add_option("--routable", o.routable, "treat addresses in this CIDR as routable (labs; repeatable)")
         ->allow_extra_args(false);
     cmd->add_option("--dnsbl-resolver", o.dnsbl_resolvers,

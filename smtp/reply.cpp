@@ -99,7 +99,7 @@ std::optional<Result<Reply, ReplyError>> ReplyParser::next() {
         line[0] < '2' || line[0] > '5' || (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
       return fail(ReplyErrorKind::malformed, fmt::format("not an SMTP reply line: '{}'", shown(line)));
     }
-    const int code = std::stoi(line.substr(0, 3));
+    const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');  // three digits, checked above
     const bool more = line.size() > 3 && line[3] == '-';
     std::string text = line.size() > 4 ? line.substr(4) : std::string{};
     if (pending_.lines.empty()) {

@@ -821,7 +821,8 @@ TEST_CASE("hostile command lines: one escaped, bounded line and a usage exit, ne
                           Row{"dmarc .", 2, "the root is not a host name"},
                           Row{"check --catalog /dev/zero example.com", 3, "is not a regular file"},
                           Row{"check --catalog /tmp example.com", 3, "is a directory"},
-                          Row{"explain --message /dev/null/x", 2, "--message"}}) {
+                          Row{"explain --message /dev/null/x", 2, "--message"},
+                          Row{"check --deadline nan example.com", 2, "not a number of seconds"}}) {
     CAPTURE(row.args);
     auto r = bp(row.args);
     CHECK(r.rc == row.rc);
