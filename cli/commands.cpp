@@ -593,6 +593,9 @@ bool read_line(std::FILE* in, std::string& line, std::size_t cap, bool& cut) {
   cut = false;
   int c = 0;
   bool any = false;
+  // Past the cap the rest of the line is skipped, but not forever (/dev/zero on standard input).
+  constexpr std::size_t give_up = 64u << 20;
+  std::size_t skipped = 0;
   while ((c = std::getc(in)) != EOF) {
     any = true;
     if (c == '\n') break;
@@ -600,6 +603,7 @@ bool read_line(std::FILE* in, std::string& line, std::size_t cap, bool& cut) {
       line.push_back(static_cast<char>(c));
     } else {
       cut = true;
+      if (++skipped > give_up) throw RunError("a line of the input is longer than 64 MiB: this is not a file of bounce texts");
     }
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -632,6 +636,11 @@ std::FILE* open_input(const std::string& path, const char* what) {
   if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
     std::fclose(f);
     throw UsageError(fmt::format("{} '{}' is a directory", what, probes::shown(path)));
+  }
+  // Files and pipes (--input <(cmd)) are read; a device such as /dev/zero never ends.
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+    std::fclose(f);
+    throw UsageError(fmt::format("{} '{}' is a device, not a file", what, probes::shown(path)));
   }
   return f;
 }

@@ -822,7 +822,9 @@ TEST_CASE("hostile command lines: one escaped, bounded line and a usage exit, ne
                           Row{"check --catalog /dev/zero example.com", 3, "is not a regular file"},
                           Row{"check --catalog /tmp example.com", 3, "is a directory"},
                           Row{"explain --message /dev/null/x", 2, "--message"},
-                          Row{"check --deadline nan example.com", 2, "not a number of seconds"}}) {
+                          Row{"check --deadline nan example.com", 2, "not a number of seconds"},
+                          Row{"explain --input /dev/zero", 2, "is a device, not a file"},
+                          Row{"explain --message /dev/zero", 2, "is a device, not a file"}}) {
     CAPTURE(row.args);
     auto r = bp(row.args);
     CHECK(r.rc == row.rc);
