@@ -1,0 +1,192 @@
+#include "run_support.hpp"
+
+#include "exit_codes.hpp"
+
+#include <domain_name.hpp>
+#include <sender.hpp>
+#include <text.hpp>
+
+#include <asio/ip/host_name.hpp>
+#include <asio/ip/tcp.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace bp::cli {
+
+using probes::AddressPolicy;
+using probes::Finding;
+using probes::Severity;
+
+bool use_color(const CommonOptions& o) {
+  if (o.color == "always") return true;
+  if (o.color == "never") return false;
+  const char* term = std::getenv("TERM");
+  return isatty(fileno(stdout)) != 0 && std::getenv("NO_COLOR") == nullptr && (term == nullptr || std::string(term) != "dumb");
+}
+
+report::RenderOptions render_options(const CommonOptions& o) { return {o.verbose, use_color(o)}; }
+
+AddressPolicy address_policy(const CommonOptions& o) {
+  AddressPolicy p;
+  for (const auto& r : o.routable) {
+    auto c = probes::Cidr::parse(r);
+    if (!c) throw UsageError(fmt::format("--routable '{}' is not an address prefix (e.g. 192.0.2.0/24)", probes::shown(r)));
+    p.routable.push_back(*c);
+  }
+  return p;
+}
+
+std::chrono::milliseconds seconds_to_ms(double s) { return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000.0)); }
+
+/// `targets`: how many domains the run checks; one target's run ends at its deadline.
+resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t targets) {
+  for (const auto& s : o.resolvers) {
+    if (auto why = resolver::server_spec_problem(s); !why.empty()) {
+      throw UsageError(fmt::format("--resolver '{}': {}", probes::shown(s), why));
+    }
+  }
+  resolver::ResolverOptions r{o.resolvers, std::chrono::milliseconds(o.timeout_ms), o.tries};
+  if (o.run_deadline_s > 0) {
+    r.run_deadline = seconds_to_ms(o.run_deadline_s);
+  } else if (targets <= 1) {
+    r.run_deadline = target_deadline(o);
+  }
+  return r;
+}
+
+/// Asks the resolver one cheap question (". NS") next to the real work, so that a
+/// domain whose every lookup times out is not mistaken for a dead resolver.
+void start_reachability_probe(resolver::Resolver& r) { r.prefetch(".", resolver::RrType::ns); }
+
+/// Exit 3 when not one query, the probe included, got a DNS reply: the resolver is unreachable or mute.
+void require_reachable_resolver(const resolver::Resolver& r) {
+  const auto& log = r.log();
+  // Queries cancelled because the work was done before they came back prove nothing.
+  const bool asked = std::any_of(log.entries().begin(), log.entries().end(),
+                                 [](const auto& e) { return e.outcome != "cancelled"; });
+  if (!asked || log.answered() > 0) return;
+  std::string servers;
+  for (const auto& s : r.servers()) servers += (servers.empty() ? "" : ", ") + s;
+  const auto& first = log.entries().front();
+  const std::string why = r.stopped().empty() ? fmt::format("{}: {}", first.outcome, first.detail) : r.stopped();
+  throw RunError(fmt::format("no DNS reply from {} ({}); check --resolver or the network", servers, why));
+}
+
+
+const report::Catalog& catalog_for(const CommonOptions& o, std::optional<report::Catalog>& holder) {
+  if (o.catalog_file.empty()) return report::Catalog::builtin();
+  holder = report::Catalog::load_file(o.catalog_file);
+  return *holder;
+}
+
+int exit_for(const std::vector<Finding>& findings, const CommonOptions& o) {
+  Severity threshold = Severity::error;
+  probes::parse_severity(o.fail_on, &threshold);
+  for (const auto& f : findings) {
+    const Severity s = f.checked ? f.severity : Severity::warning;
+    if (s >= threshold) return exit_findings;
+  }
+  return exit_ok;
+}
+
+bool is_local_address(const std::string& ip) {
+  asio::io_context ctx;
+  std::error_code ec;
+  const auto addr = asio::ip::make_address(ip, ec);
+  if (ec) return false;
+  asio::ip::tcp::socket sock(ctx);
+  sock.open(addr.is_v4() ? asio::ip::tcp::v4() : asio::ip::tcp::v6(), ec);
+  if (!ec) sock.bind(asio::ip::tcp::endpoint(addr, 0), ec);
+  return !ec;
+}
+
+/// The dialogue's plan from the options: who we say we are, where we connect from, how long we wait.
+std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, std::string source) {
+  if (o.no_smtp) return std::nullopt;
+  probes::SmtpOptions s;
+  s.max_connections = o.max_connections;
+  auto& p = s.plan;
+  if (!o.helo.empty()) {
+    if (auto why = resolver::hostname_problem(o.helo); !why.empty()) {
+      throw UsageError(fmt::format("--helo '{}' is not a host name: {}", probes::shown(o.helo), why));
+    }
+    p.helo = o.helo;
+  } else {
+    // This machine's name; a receiver may refuse one that is not fully qualified (--helo fixes that).
+    p.helo = asio::ip::host_name();
+    if (!resolver::hostname_problem(p.helo).empty()) p.helo = "localhost";
+  }
+  p.tls.ca_file = o.ca_file;
+  if (!o.ca_file.empty() && access(o.ca_file.c_str(), R_OK) != 0) {
+    throw UsageError(fmt::format("--ca-file '{}' cannot be read", probes::shown(o.ca_file)));
+  }
+  p.timeouts.connect = smtp::Millis(o.connect_timeout_ms);
+  p.timeouts.banner = smtp::Millis(o.smtp_timeout_ms);
+  p.timeouts.command = smtp::Millis(o.smtp_timeout_ms);
+  p.timeouts.tls = smtp::Millis(o.smtp_timeout_ms);
+  p.port = static_cast<std::uint16_t>(o.smtp_port);
+  if (!o.source_ip.empty()) {
+    if (!probes::classify(o.source_ip)) throw UsageError(fmt::format("--source-ip '{}' is not an IP address", probes::shown(o.source_ip)));
+    if (!is_local_address(o.source_ip)) throw UsageError(fmt::format("--source-ip {} is not an address of this machine", o.source_ip));
+    source = o.source_ip;
+  }
+  p.source = std::move(source);
+  return s;
+}
+
+std::string check_domain_arg(const std::string& raw) {
+  std::string problem;
+  auto ascii = probes::domain_to_ascii(raw, &problem);
+  if (!ascii) throw UsageError(fmt::format("not a valid domain: {}", problem));  // the problem quotes the name
+  if (auto why = resolver::hostname_problem(*ascii); !why.empty()) {
+    throw UsageError(fmt::format("'{}' is not a valid domain: {}", probes::shown(raw), why));
+  }
+  if (ascii->find('.') == std::string::npos) {
+    throw UsageError(fmt::format("'{}' is not a fully qualified domain (no dot)", probes::shown(raw)));
+  }
+  return *ascii;
+}
+
+
+/// jsonl and junit describe per-domain checks; the other commands print one object.
+void require_single_object_format(const CommonOptions& o, const char* command) {
+  if (o.format == "jsonl" || o.format == "junit") {
+    throw UsageError(fmt::format("--format {} is for check; {} prints text or json", o.format, command));
+  }
+}
+
+void emit(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+/// Bytes from the network need not be UTF-8: invalid sequences are replaced, never fatal.
+void emit_json(const nlohmann::json& j) { emit(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"); }
+
+
+std::vector<probes::dnsbl::DnsList> dnsbl_lists(const CommonOptions& o) {
+  auto lists = probes::dnsbl::builtin_lists();
+  if (!o.spamhaus_key.empty()) {
+    try {
+      lists = probes::dnsbl::with_spamhaus_key(std::move(lists), o.spamhaus_key);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(std::string("--spamhaus-key: ") + e.what());
+    }
+  }
+  for (const auto& z : o.zones) {
+    try {
+      lists.push_back(probes::dnsbl::custom_zone(z));
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
+  }
+  return lists;
+}
+
+std::chrono::milliseconds target_deadline(const CommonOptions& o) {
+  if (o.deadline_s > 0) return seconds_to_ms(o.deadline_s);
+  return std::chrono::milliseconds(o.timeout_ms) * o.tries * depth_factor;
+}
+
+}  // namespace bp::cli
