@@ -90,7 +90,7 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     if (cx.relay_test) smtp->plan.recipients.push_back({cx.relay_to, "relay"});
     smtp->plan.sender = cx.smtp_from;
   }
-  auto [bl, sm] = co_await (probes::dnsbl::check_dnsbl(blr, targets, cx.lists) && maybe_smtp(r, cx.gate, d.mx, std::move(smtp)));
+  auto [bl, sm] = co_await (probes::dnsbl::check_dnsbl(blr, targets, cx.lists) && maybe_smtp(cx.r, cx.gate, d.mx, std::move(smtp)));
   d.dnsbl = std::move(bl);
   d.smtp = std::move(sm);
   // Per domain, only what matters: listings and lookups that failed. Clean answers become one
@@ -157,7 +157,7 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domain
     auto c = probes::check_address(o.relay_to, "recipient");
     if (!c.address || c.address->domain.empty()) throw UsageError(fmt::format("--relay-to '{}' is not a recipient address", probes::shown(o.relay_to)));
   }
-  DnsRun dns(o, domains.size());
+  DnsRun dns(o, domains.size(), !o.no_smtp);
   probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
   CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), target_deadline(o), gate, catalog, policy, dnsbl_lists(o), smtp_options(o, ""),
                   o.relay_test, o.relay_to, o.smtp_from == "<>" ? "" : o.smtp_from};

@@ -113,7 +113,7 @@ report::Confirmation confirm_by_probing(const CommonOptions& o, const ExplainOpt
     }
   }
   if (!wants_recipient_mx && !wants_sender && ips.empty() && !smtp) return report::confirm(reasons, r.reason, t, e);
-  DnsRun dns(o);
+  DnsRun dns(o, 1, !o.no_smtp);
   probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
   auto g = dns.run(gather(dns.resolver(), dns.dnsbl_resolver(), wants_sender ? t.sender_domain : "",
                           wants_recipient_mx ? t.recipient_domain : "", spf, ips, lists, address_policy(o), gate, smtp));

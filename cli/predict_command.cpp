@@ -99,7 +99,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
     sender_domain = sa->ascii_domain;
   }
   auto policy = address_policy(o);
-  DnsRun dns(o);
+  DnsRun dns(o, 1, !o.no_smtp);
   std::optional<probes::spf::SpfQuery> spf_query;
   if (const auto& sa = in.sender_check.address; !ips.empty() && sa) {
     // SPF checks MAIL FROM's domain, or the HELO name for the null sender (RFC 7208 section 2.4).

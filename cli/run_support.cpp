@@ -43,7 +43,7 @@ AddressPolicy address_policy(const CommonOptions& o) {
 std::chrono::milliseconds seconds_to_ms(double s) { return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000.0)); }
 
 /// `targets`: how many domains the run checks; one target's run ends at its deadline.
-resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t targets) {
+resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t targets, bool dialogue) {
   for (const auto& s : o.resolvers) {
     if (auto why = resolver::server_spec_problem(s); !why.empty()) {
       throw UsageError(fmt::format("--resolver '{}': {}", probes::shown(s), why));
@@ -52,7 +52,9 @@ resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t t
   resolver::ResolverOptions r{o.resolvers, std::chrono::milliseconds(o.timeout_ms), o.tries};
   if (o.run_deadline_s > 0) {
     r.run_deadline = seconds_to_ms(o.run_deadline_s);
-  } else if (targets <= 1) {
+  } else if (targets <= 1 && !dialogue) {
+    // With an SMTP dialogue the run also waits for it (its own timeouts bound it),
+    // and the dialogue's DNS lookups (TLSA, reverse names) must not fail for lack of time.
     r.run_deadline = target_deadline(o);
   }
   return r;

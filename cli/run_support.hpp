@@ -60,8 +60,9 @@ report::RenderOptions render_options(const CommonOptions& o);
 probes::AddressPolicy address_policy(const CommonOptions& o);
 std::chrono::milliseconds seconds_to_ms(double s);
 
-/// `targets`: how many domains the run checks; one target's run ends at its deadline.
-resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t targets = 1);
+/// `targets`: how many domains the run checks; one target's run without an SMTP
+/// `dialogue` ends at its deadline.
+resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t targets = 1, bool dialogue = false);
 
 /// Asks the resolver one cheap question (". NS") next to the real work, so that a
 /// domain whose every lookup times out is not mistaken for a dead resolver.
@@ -75,12 +76,13 @@ void require_reachable_resolver(const resolver::Resolver& r);
 class DnsRun {
  public:
   /// `targets`: how many domains the run checks (deadlines: see resolver_options).
-  explicit DnsRun(const CommonOptions& o, std::size_t targets = 1) : r_(ctx_.get_executor(), resolver_options(o, targets)) {
+  explicit DnsRun(const CommonOptions& o, std::size_t targets = 1, bool dialogue = false)
+      : r_(ctx_.get_executor(), resolver_options(o, targets, dialogue)) {
     start_reachability_probe(r_);
     if (!o.dnsbl_resolvers.empty()) {
       CommonOptions bl = o;
       bl.resolvers = o.dnsbl_resolvers;
-      dnsbl_.emplace(ctx_.get_executor(), resolver_options(bl, targets));
+      dnsbl_.emplace(ctx_.get_executor(), resolver_options(bl, targets, dialogue));
     }
   }
 
