@@ -1,152 +1,104 @@
-// bounceprobe check: every domain's MX, SPF, DMARC, blocklists and SMTP dialogue.
+// bounceprobe check: parse the targets, run the check pipeline, stream the results.
 #include "exit_codes.hpp"
 #include "run_support.hpp"
 
+#include <check.hpp>
+#include <sender.hpp>
 #include <text.hpp>
 
-#include <observed.hpp>
-#include <sender.hpp>
-#include <spf/lint.hpp>
-
-#include <asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
 
 namespace bp::cli {
 
-using probes::AddressPolicy;
-using probes::Finding;
-using probes::Severity;
-
 namespace {
 
-asio::awaitable<std::optional<probes::SmtpReport>> maybe_smtp(resolver::Resolver& r, probes::SmtpGate& gate,
-                                                            const probes::MxReport& mx, std::optional<probes::SmtpOptions> o) {
-  if (!o) co_return std::nullopt;
-  co_return co_await probes::probe_smtp(r, gate, mx, std::move(*o));
-}
+/// "checked 1200/10000 domains, 4100/s, about 2 s left" on standard error, at most four times a second.
+class Progress {
+ public:
+  Progress(bool on, std::optional<std::size_t> total) : on_(on), total_(total), start_(std::chrono::steady_clock::now()) {}
+  void tick() {
+    ++done_;
+    if (!on_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    const double s = std::chrono::duration<double>(now - start_).count();
+    const double rate = s > 0 ? static_cast<double>(done_) / s : 0;
+    std::string line = total_ ? fmt::format("checked {}/{} domains, {:.0f}/s", done_, *total_, rate)
+                              : fmt::format("checked {} domains, {:.0f}/s", done_, rate);
+    if (total_ && rate > 0 && *total_ > done_) line += fmt::format(", about {:.0f} s left", static_cast<double>(*total_ - done_) / rate);
+    std::fprintf(stderr, "\r%s\033[K", line.c_str());
+    shown_ = true;
+  }
+  ~Progress() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+  }
 
-struct CheckContext {
-  resolver::Resolver& r;
-  resolver::Resolver& blr;
-  std::chrono::milliseconds deadline;  ///< each domain's DNS budget, from its start
-  probes::SmtpGate& gate;
-  const report::Catalog& catalog;
-  AddressPolicy policy;
-  std::vector<probes::dnsbl::DnsList> lists;
-  std::optional<probes::SmtpOptions> smtp;
-  bool relay_test{false};
-  std::string relay_to;
-  std::string smtp_from;
+ private:
+  bool on_;
+  std::optional<std::size_t> total_;
+  std::chrono::steady_clock::time_point start_, last_{};
+  std::size_t done_{0};
+  bool shown_{false};
 };
 
-asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::string domain) {
-  // This domain's handles: its lookups stop waiting at its deadline.
-  const auto until = resolver::Resolver::Clock::now() + cx.deadline;
-  auto r = cx.r.with_deadline(until);
-  auto blr = cx.blr.with_deadline(until);
-  auto policy = cx.policy;
-  using namespace asio::experimental::awaitable_operators;
-  report::DomainResult d;
-  d.domain = domain;
-  // MX, SPF and DMARC are independent: all three run at once.
-  auto [mx, spf, dm] = co_await (probes::probe_mx(r, domain, policy) && probes::spf::lint_spf(r, domain) &&
-                                 probes::dmarc::discover_dmarc(r, domain, true));
-  d.mx = std::move(mx);
-  d.spf = std::move(spf);
-  d.dmarc = std::move(dm);
-  d.findings = d.mx.findings;
-  for (auto& f : probes::sender_domain_findings(d.mx, "")) d.findings.push_back(std::move(f));
-  // A domain that does not exist has no SPF or DMARC record either: saying so again is noise.
-  const bool gone = d.mx.status == probes::MxStatus::domain_not_found;
-  for (const auto& f : d.spf.findings) {
-    if (!(gone && f.code == "spf.none")) d.findings.push_back(f);
+/// Writes each result through the writer as it arrives, decides the exit status as it goes.
+/// Until the resolver has answered at least once, results are held back: if it never
+/// answers, the run ends with exit 3 and one line, not with pages of "could not check".
+class StreamSink final : public engine::ResultSink {
+ public:
+  StreamSink(report::CheckWriter& w, const resolver::Resolver& r, probes::Severity threshold, Progress& p)
+      : writer_(w), resolver_(r), threshold_(threshold), progress_(p) {}
+  void result(const engine::Target& t, report::DomainResult&& d) override {
+    progress_.tick();
+    failed_ = failed_ || engine::fails(d.findings, threshold_);
+    held_.push_back({t, std::move(d)});
+    if (resolver_.log().answered() > 0) flush();
   }
-  for (auto& f : probes::spf::spf_mx_findings(d.spf, d.mx)) d.findings.push_back(std::move(f));
-  for (const auto& f : d.dmarc.findings) {
-    if (!(gone && f.code == "dmarc.none")) d.findings.push_back(f);
+  void rejected(const engine::Target& t) override {
+    progress_.tick();
+    ++rejected_;
+    held_.push_back({t, std::nullopt});
+    if (resolver_.log().answered() > 0) flush();
   }
-  // Blocklists depend on the MX answer: the mail hosts' public addresses, the single
-  // addresses SPF authorizes (wider ranges are named as skipped), and the domain itself.
-  // check_dnsbl drops duplicates and bounds the count (limits::dnsbl_targets).
-  std::vector<std::string> targets{domain};
-  auto add = [&targets](const std::string& a) { targets.push_back(a); };
-  for (const auto& t : d.mx.targets) {
-    for (const auto& a : t.addresses) {
-      if (a.global) add(a.address);  // public, or declared routable with --routable
+  void flush() {
+    for (auto& [t, d] : held_) {
+      if (d) writer_.add(*d);
+      else writer_.reject({t.line, probes::shown(t.input), t.error});
     }
+    held_.clear();
   }
-  for (const auto& range : d.spf.authorized) {
-    auto slash = range.find('/');
-    const auto len = range.substr(slash + 1);
-    if (len == "32" || len == "128") add(range.substr(0, slash));
-    else d.dnsbl_skipped.push_back(range);
-  }
-  // The dialogue also needs only the MX answer: it runs next to the blocklist lookups.
-  std::optional<probes::SmtpOptions> smtp = cx.smtp;
-  if (smtp) {
-    smtp->plan.recipients = {{"postmaster@" + domain, "postmaster"}, {probes::random_local_part() + "@" + domain, "random"}};
-    if (cx.relay_test) smtp->plan.recipients.push_back({cx.relay_to, "relay"});
-    smtp->plan.sender = cx.smtp_from;
-  }
-  auto [bl, sm] = co_await (probes::dnsbl::check_dnsbl(blr, targets, cx.lists) && maybe_smtp(cx.r, cx.gate, d.mx, std::move(smtp)));
-  d.dnsbl = std::move(bl);
-  d.smtp = std::move(sm);
-  // Per domain, only what matters: listings and lookups that failed. Clean answers become one
-  // line; a list without a public zone is a fact about the list (`bounceprobe dnsbl` shows it).
-  int clean = 0;
-  for (const auto& f : d.dnsbl.findings) {
-    if (f.code == "dnsbl.clean") ++clean;
-    else if (f.code != "dnsbl.no-public-zone") d.findings.push_back(f);
-  }
-  if (clean > 0) {
-    d.findings.push_back(probes::make_finding(
-        "dnsbl", "dnsbl.clean", probes::Severity::ok, domain,
-        fmt::format("{} and its mail hosts are on no blocklist ({} lookup{})", domain, clean, clean == 1 ? "" : "s")));
-  }
-  if (!d.dnsbl_skipped.empty()) {
-    d.findings.push_back(probes::make_finding(
-        "dnsbl", "dnsbl.ranges-skipped", probes::Severity::info, domain,
-        fmt::format("{} SPF range(s) wider than one address were not queried address by address (e.g. {})",
-                    d.dnsbl_skipped.size(), d.dnsbl_skipped.front())));
-  }
-  if (d.smtp) {
-    for (const auto& f : d.smtp->findings) d.findings.push_back(f);
-    for (auto& f : report::observed_findings(report::observe(cx.catalog, *d.smtp))) d.findings.push_back(std::move(f));
-  }
-  co_return d;
-}
+  bool failed() const { return failed_; }
+  std::size_t rejected() const { return rejected_; }
 
-/// Domains checked at once: each domain's deadline runs from its own start, so a
-/// domain must not wait long for resolver slots behind others.
-constexpr std::size_t check_window = 32;
-
-asio::awaitable<std::vector<report::DomainResult>> check_all(const CheckContext& cx, std::vector<std::string> domains) {
-  std::vector<report::DomainResult> results(domains.size());
-  std::size_t next = 0;
-  // A few workers, each taking the next domain when its last one is done.
-  auto worker = [&]() -> asio::awaitable<bool> {
-    // A mute resolver ends the run (exit 3): domains not started yet are not started.
-    while (next < domains.size() && !cx.r.mute()) {
-      const std::size_t i = next++;
-      results[i] = co_await check_one(cx, domains[i]);
-    }
-    co_return true;
-  };
-  std::vector<asio::awaitable<bool>> workers;
-  for (std::size_t k = 0; k < std::min(check_window, domains.size()); ++k) workers.push_back(worker());
-  co_await when_all(std::move(workers));
-  co_return results;
-}
-
+ private:
+  report::CheckWriter& writer_;
+  const resolver::Resolver& resolver_;
+  probes::Severity threshold_;
+  Progress& progress_;
+  std::vector<std::pair<engine::Target, std::optional<report::DomainResult>>> held_;
+  bool failed_{false};
+  std::size_t rejected_{0};
+};
 
 }  // namespace
 
-int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domains) {
-  std::vector<std::string> domains;
-  for (const auto& d : raw_domains) domains.push_back(check_domain_arg(d));
-  auto policy = address_policy(o);
+int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
+  if (args.empty() && o.input.empty()) throw UsageError("check needs domains: as arguments or with --input FILE|-");
+  if (!args.empty() && !o.input.empty()) throw UsageError("give domains as arguments or with --input, not both");
+  // One domain on the command line: a typo is a usage error, as for every other command.
+  if (args.size() == 1) {
+    std::string why;
+    if (!engine::parse_domain(args.front(), &why)) throw UsageError(why);
+  }
   std::optional<report::Catalog> catalog_holder;
   const auto& catalog = catalog_for(o, catalog_holder);
   if (!o.smtp_from.empty() && o.smtp_from != "<>") {
@@ -157,26 +109,44 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& raw_domain
     auto c = probes::check_address(o.relay_to, "recipient");
     if (!c.address || c.address->domain.empty()) throw UsageError(fmt::format("--relay-to '{}' is not a recipient address", probes::shown(o.relay_to)));
   }
-  DnsRun dns(o, domains.size(), !o.no_smtp);
-  probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
-  CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), target_deadline(o), gate, catalog, policy, dnsbl_lists(o), smtp_options(o, ""),
-                  o.relay_test, o.relay_to, o.smtp_from == "<>" ? "" : o.smtp_from};
-  auto results = dns.run(check_all(cx, domains));
-  const auto run = dns.info();
-  Severity threshold = Severity::error;
-  probes::parse_severity(o.fail_on, &threshold);
-  if (o.format == "json") {
-    emit_json(report::check_json(results, run, o.verbose));
-  } else if (o.format == "jsonl") {
-    emit(report::check_jsonl(results, run, o.verbose));
-  } else if (o.format == "junit") {
-    emit(report::check_junit(results, run, threshold));
+  engine::CheckSettings settings{address_policy(o), dnsbl_lists(o), smtp_options(o, ""), o.relay_test, o.relay_to,
+                                 o.smtp_from == "<>" ? "" : o.smtp_from, target_deadline(o)};
+
+  std::unique_ptr<engine::TargetSource> source;
+  std::FILE* in = nullptr;
+  if (o.input.empty()) {
+    source = std::make_unique<engine::ArgumentTargets>(args);
   } else {
-    emit(report::check_text(results, run, render_options(o)));
+    in = open_input(o.input, "--input");
+    source = std::make_unique<engine::LineTargets>(in);
   }
-  std::vector<Finding> all;
-  for (const auto& d : results) all.insert(all.end(), d.findings.begin(), d.findings.end());
-  return exit_for(all, o);
+  struct Closer {
+    std::FILE* f;
+    ~Closer() {
+      if (f != nullptr && f != stdin) std::fclose(f);
+    }
+  } closer{in};
+
+  probes::Severity threshold = probes::Severity::error;
+  probes::parse_severity(o.fail_on, &threshold);
+  // Results are written as they come: flushed, so that a pipeline sees each line at once.
+  report::CheckWriter writer(o.format, render_options(o), threshold, [](std::string_view s) {
+    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fflush(stdout);
+  });
+  const auto total = source->size();
+  DnsRun dns(o, total.value_or(2), !o.no_smtp);
+  probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
+  engine::CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), gate, catalog, std::move(settings)};
+  Progress progress(!o.quiet && isatty(fileno(stderr)) != 0 && total.value_or(2) > 1, total);
+  StreamSink sink(writer, dns.resolver(), threshold, progress);
+  engine::RunOptions run;
+  run.unordered = o.unordered;
+  dns.run(engine::run_checks(cx, *source, sink, run));  // exit 3 here when the resolver never answered
+  sink.flush();
+  writer.finish(dns.info());
+  if (sink.rejected() > 0) return exit_usage;
+  return sink.failed() ? exit_findings : exit_ok;
 }
 
 }  // namespace bp::cli

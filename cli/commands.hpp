@@ -58,6 +58,10 @@ struct CommonOptions {
   int smtp_port{25};
   int max_connections{4};       ///< per domain
   int smtp_parallel{4};         ///< per run
+  // check batches
+  std::string input;            ///< --input FILE|-: one domain per line
+  bool unordered{false};        ///< results in completion order
+  bool quiet{false};            ///< no progress line
 };
 
 /// The dependency depth a target's DNS work is budgeted for: MX, then its hosts'

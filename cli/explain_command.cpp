@@ -64,23 +64,6 @@ std::string read_all(std::FILE* in, std::size_t cap, bool& cut) {
   return text;
 }
 
-/// Opens FILE or "-" (standard input); a missing or unreadable file is a usage error (exit 2).
-std::FILE* open_input(const std::string& path, const char* what) {
-  if (path == "-") return stdin;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) throw UsageError(fmt::format("{} '{}': {}", what, probes::shown(path), std::strerror(errno)));
-  struct stat st {};
-  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-    std::fclose(f);
-    throw UsageError(fmt::format("{} '{}' is a directory", what, probes::shown(path)));
-  }
-  // Files and pipes (--input <(cmd)) are read; a device such as /dev/zero never ends.
-  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-    std::fclose(f);
-    throw UsageError(fmt::format("{} '{}' is a device, not a file", what, probes::shown(path)));
-  }
-  return f;
-}
 
 /// Runs the probe that can confirm the explained reason, on the targets the bounce (or --to/--from/--ip) names.
 report::Confirmation confirm_by_probing(const CommonOptions& o, const ExplainOptions& x, const report::ExplainResult& r) {

@@ -93,7 +93,10 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> domains;
   auto* check = app.add_subcommand("check", "examine mail domains: MX, null MX, addresses, sender-domain use");
-  check->add_option("domain", domains, "domains to check")->required();
+  check->add_option("domain", domains, "domains to check (or --input)");
+  check->add_option("--input", o.input, "domains one per line from FILE or - (standard input); # comments and blank lines skipped");
+  check->add_flag("--unordered", o.unordered, "write each domain's result as soon as it is done, not in input order");
+  check->add_flag("-q,--quiet", o.quiet, "no progress line on standard error");
   check->add_option("--zone", o.zones, "also query this blocklist zone (ZONE or ZONE:domain; repeatable)")
       ->allow_extra_args(false);
   add_common(check, o, true);

@@ -2,6 +2,8 @@
 
 #include "exit_codes.hpp"
 
+#include <check.hpp>
+
 #include <domain_name.hpp>
 #include <sender.hpp>
 #include <text.hpp>
@@ -11,7 +13,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 
@@ -50,6 +56,7 @@ resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t t
     }
   }
   resolver::ResolverOptions r{o.resolvers, std::chrono::milliseconds(o.timeout_ms), o.tries};
+  r.keep_log = o.verbose;  // the query log is evidence for -v only; counts are always kept
   if (o.run_deadline_s > 0) {
     r.run_deadline = seconds_to_ms(o.run_deadline_s);
   } else if (targets <= 1 && !dialogue) {
@@ -68,13 +75,11 @@ void start_reachability_probe(resolver::Resolver& r) { r.prefetch(".", resolver:
 void require_reachable_resolver(const resolver::Resolver& r) {
   const auto& log = r.log();
   // Queries cancelled because the work was done before they came back prove nothing.
-  const bool asked = std::any_of(log.entries().begin(), log.entries().end(),
-                                 [](const auto& e) { return e.outcome != "cancelled"; });
+  const bool asked = log.sent() > log.cancelled();
   if (!asked || log.answered() > 0) return;
   std::string servers;
   for (const auto& s : r.servers()) servers += (servers.empty() ? "" : ", ") + s;
-  const auto& first = log.entries().front();
-  const std::string why = r.stopped().empty() ? fmt::format("{}: {}", first.outcome, first.detail) : r.stopped();
+  const std::string why = r.stopped().empty() ? log.first_failure() : r.stopped();
   throw RunError(fmt::format("no DNS reply from {} ({}); check --resolver or the network", servers, why));
 }
 
@@ -141,16 +146,10 @@ std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, std::str
 }
 
 std::string check_domain_arg(const std::string& raw) {
-  std::string problem;
-  auto ascii = probes::domain_to_ascii(raw, &problem);
-  if (!ascii) throw UsageError(fmt::format("not a valid domain: {}", problem));  // the problem quotes the name
-  if (auto why = resolver::hostname_problem(*ascii); !why.empty()) {
-    throw UsageError(fmt::format("'{}' is not a valid domain: {}", probes::shown(raw), why));
-  }
-  if (ascii->find('.') == std::string::npos) {
-    throw UsageError(fmt::format("'{}' is not a fully qualified domain (no dot)", probes::shown(raw)));
-  }
-  return *ascii;
+  std::string why;
+  auto domain = engine::parse_domain(raw, &why);
+  if (!domain) throw UsageError(why);
+  return *domain;
 }
 
 
@@ -189,6 +188,24 @@ std::vector<probes::dnsbl::DnsList> dnsbl_lists(const CommonOptions& o) {
 std::chrono::milliseconds target_deadline(const CommonOptions& o) {
   if (o.deadline_s > 0) return seconds_to_ms(o.deadline_s);
   return std::chrono::milliseconds(o.timeout_ms) * o.tries * depth_factor;
+}
+
+/// Opens FILE or "-" (standard input); a missing or unreadable file is a usage error (exit 2).
+std::FILE* open_input(const std::string& path, const char* what) {
+  if (path == "-") return stdin;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) throw UsageError(fmt::format("{} '{}': {}", what, probes::shown(path), std::strerror(errno)));
+  struct stat st {};
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::fclose(f);
+    throw UsageError(fmt::format("{} '{}' is a directory", what, probes::shown(path)));
+  }
+  // Files and pipes (--input <(cmd)) are read; a device such as /dev/zero never ends.
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+    std::fclose(f);
+    throw UsageError(fmt::format("{} '{}' is a device, not a file", what, probes::shown(path)));
+  }
+  return f;
 }
 
 }  // namespace bp::cli

@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <exception>
 #include <functional>
 #include <map>
@@ -132,6 +133,9 @@ std::string check_domain_arg(const std::string& raw);
 
 /// jsonl and junit describe per-domain checks; the other commands print one object.
 void require_single_object_format(const CommonOptions& o, const char* command);
+
+/// Opens FILE or "-" (standard input); a missing file, a directory or a device is a usage error (exit 2).
+std::FILE* open_input(const std::string& path, const char* what);
 
 void emit(const std::string& text);
 /// Bytes from the network need not be UTF-8: invalid sequences are replaced, never fatal.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <map>
 
 namespace bp::report {
@@ -77,7 +78,7 @@ json query_log_json(const resolver::QueryLog& log) {
 json run_json(const RunInfo& run, bool verbose) {
   json j = {{"resolvers", run.servers}, {"elapsed_ms", static_cast<long>(run.elapsed_ms)}};
   if (run.log != nullptr) {
-    j["queries"] = {{"sent", run.log->entries().size()}, {"cache_hits", run.log->cache_hits()}};
+    j["queries"] = {{"sent", run.log->sent()}, {"cache_hits", run.log->cache_hits()}};
     if (verbose) j["queries"]["log"] = query_log_json(*run.log);
   }
   return j;
@@ -209,70 +210,36 @@ json smtp_json(const probes::SmtpReport& r, bool verbose) {
           {"confirmed_names", r.confirmed_names}, {"data_sent", false}};
 }
 
-json check_json(const std::vector<DomainResult>& results, const RunInfo& run, bool verbose) {
-  json domains = json::array();
-  Tally total;
-  for (const auto& r : results) {
-    Tally t;
-    json fs = json::array();
-    for (const auto& f : r.findings) {
-      t.add(f);
-      total.add(f);
-      fs.push_back(finding_json(f));
-    }
-    json spf = {{"record", r.spf.record},           {"has_record", r.spf.has_record},
-                {"checked", r.spf.checked},         {"lookups", r.spf.lookups},
-                {"void_lookups", r.spf.void_lookups}, {"authorized", r.spf.authorized},
-                {"not_flattened", r.spf.unflattened}};
-    json bl = json::array();
-    for (const auto& x : r.dnsbl.results) {
-      bl.push_back({{"target", x.target}, {"list", x.list_id}, {"state", probes::dnsbl::to_string(x.verdict.state)},
-                    {"code", x.verdict.code}, {"reason", x.verdict.reason}});
-    }
-    domains.push_back({{"domain", r.domain}, {"mx", mx_json(r.mx)}, {"spf", spf}, {"dmarc", dmarc_json(r.dmarc)},
-                       {"dnsbl", {{"results", bl}, {"skipped", r.dnsbl_skipped}}}, {"findings", fs},
-                       {"summary", tally_json(t)}, {"worst", probes::to_string(t.worst())}});
-    if (r.smtp) domains.back()["smtp"] = smtp_json(*r.smtp, verbose);
-  }
-  return {{"schema", schema_version}, {"command", "check"}, {"domains", domains}, {"summary", tally_json(total)},
-          {"run", run_json(run, verbose)}};
-}
-
-std::string check_text(const std::vector<DomainResult>& results, const RunInfo& run, const RenderOptions& o) {
-  Paint paint{o.color};
-  std::string out;
-  Tally total;
-  for (const auto& r : results) {
-    for (const auto& f : r.findings) total.add(f);
-    out += fmt::format("{}\n", paint("1;4", r.domain));
-    findings_text(out, r.findings, o, paint, "  ");
-    if (o.verbose && r.smtp) {
-      for (const auto& s : r.smtp->sessions) out += transcript_text(s, "  ");
-    }
-    out += "\n";
-  }
-  std::string servers;
-  for (const auto& s : run.servers) servers += (servers.empty() ? "" : ", ") + s;
-  out += fmt::format("{} domain{}: {}\n", results.size(), results.size() == 1 ? "" : "s", tally_line(total));
-  if (run.log != nullptr) {
-    out += fmt::format("{} DNS queries ({} answered from cache) to {} in {:.0f} ms\n", run.log->entries().size(),
-                       run.log->cache_hits(), servers, run.elapsed_ms);
-  }
-  return out;
-}
-
-std::string check_jsonl(const std::vector<DomainResult>& results, const RunInfo& run, bool verbose) {
-  const json all = check_json(results, run, verbose);
-  std::string out;
-  for (auto d : all["domains"]) {
-    d["schema"] = schema_version;
-    d["command"] = "check";
-    out += d.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  }
-  return out;
-}
-
 namespace {
+
+json domain_json(const DomainResult& r, bool verbose, Tally& t) {
+  json fs = json::array();
+  for (const auto& f : r.findings) {
+    t.add(f);
+    fs.push_back(finding_json(f));
+  }
+  json spf = {{"record", r.spf.record},           {"has_record", r.spf.has_record},
+              {"checked", r.spf.checked},         {"lookups", r.spf.lookups},
+              {"void_lookups", r.spf.void_lookups}, {"authorized", r.spf.authorized},
+              {"not_flattened", r.spf.unflattened}};
+  json bl = json::array();
+  for (const auto& x : r.dnsbl.results) {
+    bl.push_back({{"target", x.target}, {"list", x.list_id}, {"state", probes::dnsbl::to_string(x.verdict.state)},
+                  {"code", x.verdict.code}, {"reason", x.verdict.reason}});
+  }
+  json d = {{"domain", r.domain}, {"mx", mx_json(r.mx)}, {"spf", spf}, {"dmarc", dmarc_json(r.dmarc)},
+            {"dnsbl", {{"results", bl}, {"skipped", r.dnsbl_skipped}}}, {"findings", fs},
+            {"summary", tally_json(t)}, {"worst", probes::to_string(t.worst())}};
+  if (r.smtp) d["smtp"] = smtp_json(*r.smtp, verbose);
+  return d;
+}
+
+json rejected_json(const RejectedInput& e) {
+  json j = {{"input", e.input}, {"error", e.error}};
+  if (e.line > 0) j["input_line"] = e.line;
+  return j;
+}
+
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -286,17 +253,37 @@ std::string xml_escape(const std::string& s) {
   }
   return out;
 }
+
+std::string dumped(const json& j, int indent = -1) { return j.dump(indent, ' ', false, json::error_handler_t::replace); }
+
 }  // namespace
 
-std::string check_junit(const std::vector<DomainResult>& results, const RunInfo& run, Severity fail_on) {
-  std::string suites;
-  int total = 0, failures = 0;
-  for (const auto& r : results) {
+CheckWriter::CheckWriter(std::string format, RenderOptions options, Severity fail_on, std::function<void(std::string_view)> out)
+    : format_(std::move(format)), options_(options), fail_on_(fail_on), out_(std::move(out)) {
+  if (format_ == "json") domains_ = json::array();
+}
+
+CheckWriter::~CheckWriter() = default;
+
+void CheckWriter::add(const DomainResult& r) {
+  ++domains_seen_;
+  Tally t;
+  if (format_ == "jsonl" || format_ == "json") {
+    json d = domain_json(r, options_.verbose, t);
+    if (format_ == "jsonl") {
+      d["schema"] = schema_version;
+      d["command"] = "check";
+      out_(dumped(d) + "\n");
+    } else {
+      domains_.push_back(std::move(d));
+    }
+  } else if (format_ == "junit") {
     std::string cases;
     int fails = 0;
     for (const auto& f : r.findings) {
+      t.add(f);
       const Severity s = f.checked ? f.severity : Severity::warning;
-      const bool failed = s >= fail_on;
+      const bool failed = s >= fail_on_;
       fails += failed ? 1 : 0;
       cases += fmt::format("    <testcase classname=\"{}.{}\" name=\"{} {}\">", xml_escape(r.domain), xml_escape(f.probe),
                            xml_escape(f.code), xml_escape(f.subject));
@@ -308,14 +295,69 @@ std::string check_junit(const std::vector<DomainResult>& results, const RunInfo&
       }
       cases += "</testcase>\n";
     }
-    total += static_cast<int>(r.findings.size());
-    failures += fails;
-    suites += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n{}  </testsuite>\n", xml_escape(r.domain),
-                          r.findings.size(), fails, cases);
+    junit_tests_ += static_cast<int>(r.findings.size());
+    junit_failures_ += fails;
+    junit_suites_ += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n{}  </testsuite>\n", xml_escape(r.domain),
+                                 r.findings.size(), fails, cases);
+  } else {
+    Paint paint{options_.color};
+    std::string out = fmt::format("{}\n", paint("1;4", r.domain));
+    for (const auto& f : r.findings) t.add(f);
+    findings_text(out, r.findings, options_, paint, "  ");
+    if (options_.verbose && r.smtp) {
+      for (const auto& s : r.smtp->sessions) out += transcript_text(s, "  ");
+    }
+    out += "\n";
+    out_(out);
   }
-  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"bounceprobe check\" tests=\"{}\" "
-                     "failures=\"{}\" time=\"{:.3f}\">\n{}</testsuites>\n",
-                     total, failures, run.elapsed_ms / 1000.0, suites);
+  total_.ok += t.ok;
+  total_.info += t.info;
+  total_.warning += t.warning;
+  total_.error += t.error;
+  total_.not_checked += t.not_checked;
+}
+
+void CheckWriter::reject(const RejectedInput& e) {
+  ++rejected_;
+  if (format_ == "jsonl") {
+    json j = rejected_json(e);
+    j["schema"] = schema_version;
+    j["command"] = "check";
+    out_(dumped(j) + "\n");
+  } else if (format_ == "json") {
+    errors_.push_back(rejected_json(e));
+  } else if (format_ == "junit") {
+    junit_tests_ += 1;
+    junit_errors_ += 1;
+    junit_suites_ += fmt::format("  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\">\n    <testcase classname=\"input\" "
+                                 "name=\"line {}\"><error message=\"{}\"/></testcase>\n  </testsuite>\n",
+                                 xml_escape(e.input), e.line, xml_escape(e.error));
+  } else {
+    out_(e.line > 0 ? fmt::format("line {}: {}\n\n", e.line, e.error) : fmt::format("{}\n\n", e.error));
+  }
+}
+
+void CheckWriter::finish(const RunInfo& run) {
+  if (format_ == "json") {
+    json doc = {{"schema", schema_version}, {"command", "check"}, {"domains", std::move(domains_)},
+                {"summary", tally_json(total_)}, {"run", run_json(run, options_.verbose)}};
+    if (rejected_ > 0) doc["errors"] = std::move(errors_);
+    out_(dumped(doc, 2) + "\n");
+  } else if (format_ == "junit") {
+    out_(fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"bounceprobe check\" tests=\"{}\" "
+                     "failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n{}</testsuites>\n",
+                     junit_tests_, junit_failures_, junit_errors_, run.elapsed_ms / 1000.0, junit_suites_));
+  } else if (format_ != "jsonl") {
+    std::string servers;
+    for (const auto& s : run.servers) servers += (servers.empty() ? "" : ", ") + s;
+    std::string out = fmt::format("{} domain{}: {}\n", domains_seen_, domains_seen_ == 1 ? "" : "s", tally_line(total_));
+    if (rejected_ > 0) out += fmt::format("{} input line{} not checked (not a domain)\n", rejected_, rejected_ == 1 ? "" : "s");
+    if (run.log != nullptr) {
+      out += fmt::format("{} DNS queries ({} answered from cache) to {} in {:.0f} ms\n", run.log->sent(),
+                         run.log->cache_hits(), servers, run.elapsed_ms);
+    }
+    out_(out);
+  }
 }
 
 json predict_json(const PredictInput& in, const Prediction& p, const std::vector<Finding>& findings,
@@ -397,7 +439,7 @@ std::string predict_text(const PredictInput& in, const Prediction& p, const std:
     findings_text(out, findings, o, paint, "  ");
   }
   if (run.log != nullptr) {
-    out += fmt::format("\n{} DNS queries in {:.0f} ms\n", run.log->entries().size(), run.elapsed_ms);
+    out += fmt::format("\n{} DNS queries in {:.0f} ms\n", run.log->sent(), run.elapsed_ms);
   }
   return out;
 }
@@ -437,7 +479,7 @@ std::string spf_text(const probes::spf::SpfQuery& q, const probes::spf::SpfOutco
                          t.outcome, t.detail.empty() ? "" : " (" + t.detail + ")");
     }
   }
-  if (run.log != nullptr) out += fmt::format("{} DNS queries in {:.0f} ms\n", run.log->entries().size(), run.elapsed_ms);
+  if (run.log != nullptr) out += fmt::format("{} DNS queries in {:.0f} ms\n", run.log->sent(), run.elapsed_ms);
   return out;
 }
 
@@ -481,7 +523,7 @@ std::string dmarc_text(const probes::dmarc::DmarcDiscovery& d, const RunInfo& ru
     out += "\n";
   }
   findings_text(out, d.findings, o, paint, "  ");
-  if (run.log != nullptr) out += fmt::format("{} DNS queries in {:.0f} ms\n", run.log->entries().size(), run.elapsed_ms);
+  if (run.log != nullptr) out += fmt::format("{} DNS queries in {:.0f} ms\n", run.log->sent(), run.elapsed_ms);
   return out;
 }
 
@@ -503,7 +545,7 @@ std::string dnsbl_text(const probes::dnsbl::DnsblReport& r, const RunInfo& run, 
   Paint paint{o.color};
   std::string out;
   findings_text(out, r.findings, o, paint, "");
-  if (run.log != nullptr) out += fmt::format("{} DNS queries in {:.0f} ms\n", run.log->entries().size(), run.elapsed_ms);
+  if (run.log != nullptr) out += fmt::format("{} DNS queries in {:.0f} ms\n", run.log->sent(), run.elapsed_ms);
   return out;
 }
 

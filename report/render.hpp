@@ -25,6 +25,7 @@
 #include <dnsbl/dnsbl.hpp>
 #include <smtp.hpp>
 
+#include <functional>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -69,13 +70,41 @@ struct Tally {
 };
 
 nlohmann::json finding_json(const probes::Finding& f);
-nlohmann::json check_json(const std::vector<DomainResult>& results, const RunInfo& run, bool verbose);
-std::string check_text(const std::vector<DomainResult>& results, const RunInfo& run, const RenderOptions& o);
-/// One JSON object per domain per line, each with "schema" (for streaming into log pipelines).
-std::string check_jsonl(const std::vector<DomainResult>& results, const RunInfo& run, bool verbose);
-/// JUnit XML: a test suite per domain, a test case per finding; errors (and, with
-/// fail_on at or below warning, warnings and unchecked findings) are failures.
-std::string check_junit(const std::vector<DomainResult>& results, const RunInfo& run, probes::Severity fail_on);
+/// A batch line or argument that is not a domain: reported, and the batch goes on.
+struct RejectedInput {
+  std::size_t line{0};  ///< 1-based line of --input; 0 for a command-line argument
+  std::string input;
+  std::string error;
+};
+
+/// Renders check results one domain at a time, as they complete. text and jsonl
+/// are written at once (a result can then be freed); json and junit are one
+/// document each, written by finish(). jsonl: one object per domain per line,
+/// each with "schema", for log pipelines. junit: a test suite per domain, a test
+/// case per finding; errors (and, with fail_on at or below warning, warnings and
+/// unchecked findings) are failures, rejected input lines are errors.
+class CheckWriter {
+ public:
+  CheckWriter(std::string format, RenderOptions options, probes::Severity fail_on,
+              std::function<void(std::string_view)> out);
+  ~CheckWriter();
+  void add(const DomainResult& r);
+  void reject(const RejectedInput& e);
+  /// Writes the summary (text) or the whole document (json, junit).
+  void finish(const RunInfo& run);
+  const Tally& total() const { return total_; }
+
+ private:
+  std::string format_;
+  RenderOptions options_;
+  probes::Severity fail_on_;
+  std::function<void(std::string_view)> out_;
+  Tally total_;
+  std::size_t domains_seen_{0}, rejected_{0};
+  nlohmann::json domains_, errors_ = nlohmann::json::array();
+  std::string junit_suites_;
+  int junit_tests_{0}, junit_failures_{0}, junit_errors_{0};
+};
 
 nlohmann::json predict_json(const PredictInput& in, const Prediction& p, const std::vector<probes::Finding>& findings,
                             const std::string& profile, const RunInfo& run, bool verbose);

@@ -4,15 +4,17 @@
 
 namespace bp::resolver {
 
-std::size_t QueryLog::answered() const {
-  std::size_t n = 0;
-  for (const auto& e : entries_) {
-    if (e.outcome != "timeout" && e.outcome != "connection_refused" && e.outcome != "no_server" &&
-        e.outcome != "cancelled" && e.outcome != "bad_name") {
-      ++n;
-    }
+void QueryLog::add(QueryRecord r) {
+  ++sent_;
+  const auto& o = r.outcome;
+  if (o == "cancelled") {
+    ++cancelled_;
+  } else if (o != "timeout" && o != "connection_refused" && o != "no_server" && o != "bad_name") {
+    ++answered_;
+  } else if (first_failure_.empty()) {
+    first_failure_ = o + ": " + r.detail;
   }
-  return n;
+  if (keep_) entries_.push_back(std::move(r));
 }
 
 std::string answer_text(const Lookup& result) {

@@ -29,18 +29,30 @@ struct QueryRecord {
   double elapsed_ms{0};
 };
 
+/// Counts every attempt; keeps the records themselves only when asked to
+/// (evidence with -v), so that a batch of 100,000 domains does not grow with them.
 class QueryLog {
  public:
-  void add(QueryRecord r) { entries_.push_back(std::move(r)); }
+  explicit QueryLog(bool keep = true) : keep_(keep) {}
+  void add(QueryRecord r);
   void count_cache_hit() { ++cache_hits_; }
+  /// \return the records kept (every attempt when keep is on, else none).
   const std::vector<QueryRecord>& entries() const { return entries_; }
+  bool keeps() const { return keep_; }
+  std::size_t sent() const { return sent_; }
   std::size_t cache_hits() const { return cache_hits_; }
   /// \return how many attempts got any DNS reply (as opposed to a timeout or no route).
-  std::size_t answered() const;
+  std::size_t answered() const { return answered_; }
+  /// \return how many attempts were cancelled because no one waited for them any more.
+  std::size_t cancelled() const { return cancelled_; }
+  /// \return the first attempt that got no reply, as "outcome: detail" ("" if none).
+  const std::string& first_failure() const { return first_failure_; }
 
  private:
+  bool keep_;
   std::vector<QueryRecord> entries_;
-  std::size_t cache_hits_{0};
+  std::size_t sent_{0}, answered_{0}, cancelled_{0}, cache_hits_{0};
+  std::string first_failure_;
 };
 
 /// \return the answer of a lookup for evidence: "CNAME x -> rdata, rdata" or the failure's detail.

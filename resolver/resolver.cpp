@@ -28,7 +28,8 @@ struct Entry {
 /// What every handle of one run shares.
 struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
   Core(asio::any_io_executor e, ResolverOptions o)
-      : ex(e), options(std::move(o)), channel(e, ChannelOptions{options.servers, options.timeout}), watchdog(e), run_timer(e) {}
+      : ex(e), options(std::move(o)), channel(e, ChannelOptions{options.servers, options.timeout}), log(options.keep_log),
+        watchdog(e), run_timer(e) {}
 
   asio::any_io_executor ex;
   ResolverOptions options;
@@ -36,7 +37,9 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
   std::deque<std::shared_ptr<asio::steady_timer>> slot_waiters;
   AresChannel channel;
   QueryLog log;
-  std::map<std::pair<std::string, RrType>, std::shared_ptr<Entry>> cache;
+  using Cache = std::map<std::pair<std::string, RrType>, std::shared_ptr<Entry>>;
+  Cache cache;      ///< the young generation
+  Cache old_cache;  ///< the previous one: dropped when the young one fills
   bool sent_any{false};
   bool replied{false};       ///< any DNS reply at all arrived
   std::string stopped;       ///< why every lookup now fails at once
@@ -156,13 +159,25 @@ namespace {
 asio::awaitable<Lookup> cached(std::shared_ptr<Resolver::Core> core, std::string name, RrType type) {
   name = normalize_name(name);
   auto key = std::make_pair(name, type);
+  std::shared_ptr<Entry> hit;
   if (auto it = core->cache.find(key); it != core->cache.end()) {
-    auto entry = it->second;
+    hit = it->second;
+  } else if (auto old = core->old_cache.find(key); old != core->old_cache.end()) {
+    hit = old->second;  // asked again: it moves to the young generation
+    core->old_cache.erase(old);
+    core->cache.emplace(key, hit);
+  }
+  if (hit) {
     core->log.count_cache_hit();
-    if (!entry->result) co_await entry->ready.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-    co_return *entry->result;
+    if (!hit->result) co_await hit->ready.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    co_return *hit->result;
   }
   auto entry = std::make_shared<Entry>(core->ex);
+  if (core->cache.size() >= std::max<std::size_t>(1, core->options.cache_limit / 2)) {
+    // Askers still waiting hold their entries; only the map's references go.
+    core->old_cache = std::move(core->cache);
+    core->cache.clear();
+  }
   core->cache.emplace(key, entry);
   entry->result = co_await core->resolve(name, type);
   entry->ready.cancel();

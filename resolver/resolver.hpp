@@ -44,6 +44,12 @@ struct ResolverOptions {
   /// Queries in flight at once. c-ares 1.18 sends them all on one socket per
   /// server, and past ~250 a server's socket buffer overflows and answers are lost.
   int max_inflight{128};
+  /// Keep every attempt's record for evidence (-v); the counts are always kept.
+  bool keep_log{true};
+  /// Answers cached for the run, about this many at most: the cache has two
+  /// generations of half this size each, and an answer asked for again moves
+  /// to the young one, so shared records (a provider's SPF include) stay.
+  std::size_t cache_limit{20000};
   /// The whole run's deadline, counted from construction (0 = none): every
   /// pending query is then cancelled and later ones fail at once.
   std::chrono::milliseconds run_deadline{0};

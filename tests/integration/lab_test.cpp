@@ -13,6 +13,8 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -840,6 +842,78 @@ TEST_CASE("hostile command lines: one escaped, bounded line and a usage exit, ne
   bool flagged = false;
   for (const auto& f : p.j["findings"]) flagged = flagged || f["code"] == "recipient.not-fqdn";
   CHECK(flagged);
+}
+
+namespace {
+
+/// Runs `bounceprobe ARGS` in the lab and notes when each line of its output arrived (seconds from start).
+std::vector<std::pair<double, std::string>> timed_lines(const std::string& args) {
+  const std::string cmd = env("BP_LAB_SH") + " exec " + env("BP_LAB_STATE") + " " + env("BP_BINARY") + " " + args + " 2>/dev/null";
+  std::vector<std::pair<double, std::string>> out;
+  const auto start = std::chrono::steady_clock::now();
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[1 << 16];
+  std::string line;
+  while (std::fgets(buf, sizeof buf, p) != nullptr) {
+    line += buf;
+    if (line.back() != '\n') continue;
+    out.emplace_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), line);
+    line.clear();
+  }
+  pclose(p);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("check streams: a finished domain's line is written while a slow one is still being checked") {
+  const std::string smtp = " --routable 192.0.2.0/24 --routable 203.0.113.0/24 --dnsbl-resolver 192.0.2.54 --helo client.example.org";
+  // In input order: the fast domain comes first, so its line cannot wait for the tarpit (2.5 s greeting).
+  auto lines = timed_lines("check --format jsonl example.org smtp-slowbanner.example.net" + smtp);
+  REQUIRE(lines.size() == 2);
+  CHECK(json::parse(lines[0].second)["domain"] == "example.org");
+  CHECK(json::parse(lines[1].second)["domain"] == "smtp-slowbanner.example.net");
+  CHECK(lines[1].first - lines[0].first > 1.5);
+  // --unordered: completion order, whatever the input order.
+  lines = timed_lines("check --format jsonl --unordered smtp-slowbanner.example.net example.org" + smtp);
+  REQUIRE(lines.size() == 2);
+  CHECK(json::parse(lines[0].second)["domain"] == "example.org");
+  CHECK(lines[1].first - lines[0].first > 1.5);
+}
+
+TEST_CASE("check --input: comments and blank lines skipped, a bad line is an error record and the batch goes on") {
+  const std::string input = "# domains to watch\nexample.com\n\n   example.org   \nnot a domain!\n" + std::string(2000, 'x') +
+                            "\nexample.net\n";
+  auto r = bp("check --format jsonl --input -" + std::string(routable), input);
+  CHECK(r.rc == 2);  // the input needs fixing
+  std::vector<json> rows;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) rows.push_back(json::parse(line));
+  REQUIRE(rows.size() == 5);
+  CHECK(rows[0]["domain"] == "example.com");
+  CHECK(rows[1]["domain"] == "example.org");
+  CHECK(rows[2]["input_line"] == 5);
+  CHECK(rows[2]["error"].get<std::string>().find("not a valid domain") != std::string::npos);
+  CHECK(rows[3]["input_line"] == 6);
+  CHECK(rows[3]["error"].get<std::string>().find("longer than 1024 bytes") != std::string::npos);
+  CHECK(rows[4]["domain"] == "example.net");
+  for (const auto& row : rows) CHECK(row["schema"] == "bounceprobe/1");
+  // The same batch as arguments, text: one line per bad argument, the rest checked.
+  auto t = bp(std::string("check example.com 'not a domain!' example.org") + routable);
+  CHECK(t.rc == 2);
+  CHECK(t.out.find("not a valid domain") != std::string::npos);
+  CHECK(t.out.find("3 domains") == std::string::npos);
+  CHECK(t.out.find("2 domains") != std::string::npos);
+  CHECK(t.out.find("1 input line not checked") != std::string::npos);
+  // json: one document, the rejected input under "errors".
+  auto j = bp(std::string("check --json example.com 'bad domain'") + routable);
+  REQUIRE(j.j.is_object());
+  CHECK(j.j["domains"].size() == 1);
+  CHECK(j.j["errors"].size() == 1);
+  // Arguments and --input together, or neither, are usage errors.
+  CHECK(bp("check --input - example.com", "example.org\n").rc == 2);
+  CHECK(bp("check").rc == 2);
 }
 
 // ---- The SMTP dialogue, against the lab's Postfix and odd peers (tests/lab/mail.sh).

@@ -1,0 +1,242 @@
+#include "check.hpp"
+
+#include <async.hpp>
+#include <domain_name.hpp>
+#include <mx.hpp>
+#include <observed.hpp>
+#include <sender.hpp>
+#include <spf/lint.hpp>
+#include <dmarc/dmarc.hpp>
+#include <text.hpp>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <memory>
+
+namespace bp::engine {
+
+namespace {
+
+asio::awaitable<std::optional<probes::SmtpReport>> maybe_smtp(resolver::Resolver& r, probes::SmtpGate& gate,
+                                                            const probes::MxReport& mx, std::optional<probes::SmtpOptions> o) {
+  if (!o) co_return std::nullopt;
+  co_return co_await probes::probe_smtp(r, gate, mx, std::move(*o));
+}
+
+}  // namespace
+
+asio::awaitable<report::DomainResult> check_domain(const CheckContext& cx, std::string domain) {
+  // This domain's handles: its lookups stop waiting at its deadline.
+  const auto until = resolver::Resolver::Clock::now() + cx.settings.deadline;
+  auto r = cx.r.with_deadline(until);
+  auto blr = cx.blr.with_deadline(until);
+  auto policy = cx.settings.policy;
+  using namespace asio::experimental::awaitable_operators;
+  report::DomainResult d;
+  d.domain = domain;
+  // MX, SPF and DMARC are independent: all three run at once.
+  auto [mx, spf, dm] = co_await (probes::probe_mx(r, domain, policy) && probes::spf::lint_spf(r, domain) &&
+                                 probes::dmarc::discover_dmarc(r, domain, true));
+  d.mx = std::move(mx);
+  d.spf = std::move(spf);
+  d.dmarc = std::move(dm);
+  d.findings = d.mx.findings;
+  for (auto& f : probes::sender_domain_findings(d.mx, "")) d.findings.push_back(std::move(f));
+  // A domain that does not exist has no SPF or DMARC record either: saying so again is noise.
+  const bool gone = d.mx.status == probes::MxStatus::domain_not_found;
+  for (const auto& f : d.spf.findings) {
+    if (!(gone && f.code == "spf.none")) d.findings.push_back(f);
+  }
+  for (auto& f : probes::spf::spf_mx_findings(d.spf, d.mx)) d.findings.push_back(std::move(f));
+  for (const auto& f : d.dmarc.findings) {
+    if (!(gone && f.code == "dmarc.none")) d.findings.push_back(f);
+  }
+  // Blocklists depend on the MX answer: the mail hosts' public addresses, the single
+  // addresses SPF authorizes (wider ranges are named as skipped), and the domain itself.
+  // check_dnsbl drops duplicates and bounds the count (limits::dnsbl_targets).
+  std::vector<std::string> targets{domain};
+  auto add = [&targets](const std::string& a) { targets.push_back(a); };
+  for (const auto& t : d.mx.targets) {
+    for (const auto& a : t.addresses) {
+      if (a.global) add(a.address);  // public, or declared routable with --routable
+    }
+  }
+  for (const auto& range : d.spf.authorized) {
+    auto slash = range.find('/');
+    const auto len = range.substr(slash + 1);
+    if (len == "32" || len == "128") add(range.substr(0, slash));
+    else d.dnsbl_skipped.push_back(range);
+  }
+  // The dialogue also needs only the MX answer: it runs next to the blocklist lookups.
+  std::optional<probes::SmtpOptions> smtp = cx.settings.smtp;
+  if (smtp) {
+    smtp->plan.recipients = {{"postmaster@" + domain, "postmaster"}, {probes::random_local_part() + "@" + domain, "random"}};
+    if (cx.settings.relay_test) smtp->plan.recipients.push_back({cx.settings.relay_to, "relay"});
+    smtp->plan.sender = cx.settings.smtp_from;
+  }
+  auto [bl, sm] = co_await (probes::dnsbl::check_dnsbl(blr, targets, cx.settings.lists) && maybe_smtp(cx.r, cx.gate, d.mx, std::move(smtp)));
+  d.dnsbl = std::move(bl);
+  d.smtp = std::move(sm);
+  // Per domain, only what matters: listings and lookups that failed. Clean answers become one
+  // line; a list without a public zone is a fact about the list (`bounceprobe dnsbl` shows it).
+  int clean = 0;
+  for (const auto& f : d.dnsbl.findings) {
+    if (f.code == "dnsbl.clean") ++clean;
+    else if (f.code != "dnsbl.no-public-zone") d.findings.push_back(f);
+  }
+  if (clean > 0) {
+    d.findings.push_back(probes::make_finding(
+        "dnsbl", "dnsbl.clean", probes::Severity::ok, domain,
+        fmt::format("{} and its mail hosts are on no blocklist ({} lookup{})", domain, clean, clean == 1 ? "" : "s")));
+  }
+  if (!d.dnsbl_skipped.empty()) {
+    d.findings.push_back(probes::make_finding(
+        "dnsbl", "dnsbl.ranges-skipped", probes::Severity::info, domain,
+        fmt::format("{} SPF range(s) wider than one address were not queried address by address (e.g. {})",
+                    d.dnsbl_skipped.size(), d.dnsbl_skipped.front())));
+  }
+  if (d.smtp) {
+    for (const auto& f : d.smtp->findings) d.findings.push_back(f);
+    for (auto& f : report::observed_findings(report::observe(cx.catalog, *d.smtp))) d.findings.push_back(std::move(f));
+  }
+  co_return d;
+}
+
+std::optional<std::string> parse_domain(const std::string& raw, std::string* error) {
+  std::string problem;
+  auto ascii = probes::domain_to_ascii(raw, &problem);
+  if (!ascii) {
+    *error = fmt::format("not a valid domain: {}", problem);  // the problem quotes the name
+    return std::nullopt;
+  }
+  if (auto why = resolver::hostname_problem(*ascii); !why.empty()) {
+    *error = fmt::format("'{}' is not a valid domain: {}", probes::shown(raw), why);
+    return std::nullopt;
+  }
+  if (ascii->find('.') == std::string::npos) {
+    *error = fmt::format("'{}' is not a fully qualified domain (no dot)", probes::shown(raw));
+    return std::nullopt;
+  }
+  return ascii;
+}
+
+namespace {
+Target make_target(std::size_t line, std::string input) {
+  Target t;
+  t.line = line;
+  t.input = std::move(input);
+  if (auto d = parse_domain(t.input, &t.error)) t.domain = std::move(*d);
+  return t;
+}
+}  // namespace
+
+std::optional<Target> ArgumentTargets::next() {
+  if (i_ >= args_.size()) return std::nullopt;
+  return make_target(0, args_[i_++]);
+}
+
+std::optional<Target> LineTargets::next() {
+  constexpr std::size_t max_line = 1024;
+  std::string line;
+  int c = 0;
+  while (true) {
+    line.clear();
+    bool any = false, cut = false;
+    while ((c = std::getc(in_)) != EOF) {
+      any = true;
+      if (c == '\n') break;
+      if (line.size() < max_line) line.push_back(static_cast<char>(c));
+      else cut = true;
+    }
+    if (!any) return std::nullopt;
+    ++line_;
+    auto is_space = [](char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; };
+    while (!line.empty() && is_space(line.back())) line.pop_back();
+    std::size_t start = 0;
+    while (start < line.size() && is_space(line[start])) ++start;
+    line.erase(0, start);
+    if (cut) {
+      Target t;
+      t.line = line_;
+      t.input = probes::shown(line, 80);
+      t.error = fmt::format("line {} is longer than {} bytes: not a domain", line_, max_line);
+      return t;
+    }
+    if (line.empty() || line.front() == '#') continue;
+    return make_target(line_, std::move(line));
+  }
+}
+
+asio::awaitable<std::size_t> run_checks(const CheckContext& cx, TargetSource& source, ResultSink& sink, RunOptions options) {
+  auto ex = co_await asio::this_coro::executor;
+  // Finished items wait here for their turn (input order), keyed by their position.
+  struct Done {
+    Target target;
+    std::optional<report::DomainResult> result;
+  };
+  std::map<std::size_t, Done> ready;
+  std::size_t taken = 0, written = 0;
+  bool exhausted = false;
+  // Wakes workers held back by a full reorder buffer.
+  asio::steady_timer room(ex, asio::steady_timer::time_point::max());
+
+  auto deliver = [&](Done&& d) {
+    if (d.result) sink.result(d.target, std::move(*d.result));
+    else sink.rejected(d.target);
+  };
+  auto flush = [&] {
+    for (auto it = ready.find(written); it != ready.end(); it = ready.find(written)) {
+      deliver(std::move(it->second));
+      ready.erase(it);
+      ++written;
+    }
+    room.cancel();
+  };
+
+  auto worker = [&]() -> asio::awaitable<bool> {
+    while (!exhausted && !cx.r.mute()) {
+      if (!options.unordered) {
+        while (taken - written >= options.max_buffered && !cx.r.mute()) {
+          room.expires_at(asio::steady_timer::time_point::max());
+          co_await room.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        }
+      }
+      auto t = source.next();
+      if (!t) {
+        exhausted = true;
+        break;
+      }
+      const std::size_t pos = taken++;
+      Done d{std::move(*t), std::nullopt};
+      if (!d.target.domain.empty()) d.result = co_await check_domain(cx, d.target.domain);
+      if (options.unordered) {
+        deliver(std::move(d));
+        ++written;
+      } else {
+        ready.emplace(pos, std::move(d));
+        flush();
+      }
+    }
+    co_return true;
+  };
+  std::vector<asio::awaitable<bool>> workers;
+  for (std::size_t k = 0; k < std::max<std::size_t>(1, options.window); ++k) workers.push_back(worker());
+  co_await when_all(std::move(workers));
+  co_return taken;
+}
+
+bool fails(const std::vector<probes::Finding>& findings, probes::Severity threshold) {
+  return std::any_of(findings.begin(), findings.end(), [threshold](const probes::Finding& f) {
+    return (f.checked ? f.severity : probes::Severity::warning) >= threshold;
+  });
+}
+
+}  // namespace bp::engine
