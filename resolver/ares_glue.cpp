@@ -69,6 +69,7 @@ struct AresChannel::Impl {
   asio::any_io_executor ex;
   ares_channel channel{nullptr};
   asio::steady_timer timer;
+  bool timer_armed{false};
   std::map<int, std::shared_ptr<Watcher>> watchers;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
@@ -103,7 +104,7 @@ struct AresChannel::Impl {
         if (!*alive || w->closed || ec) return;
         ares_process_fd(channel, w->fd, ARES_SOCKET_BAD);
         if (!w->closed) arm(w);
-        update_timer();
+        ensure_timer();
       });
     }
     if (w->want_write && !w->writing) {
@@ -113,23 +114,34 @@ struct AresChannel::Impl {
         if (!*alive || w->closed || ec) return;
         ares_process_fd(channel, ARES_SOCKET_BAD, w->fd);
         if (!w->closed) arm(w);
-        update_timer();
+        ensure_timer();
       });
     }
   }
 
+  /// Re-arms the timer from ares_timeout(), which walks every pending query.
   void update_timer() {
     timeval tv{};
     if (ares_timeout(channel, nullptr, &tv) == nullptr) {
       timer.cancel();
+      timer_armed = false;
       return;
     }
     timer.expires_after(std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec));
+    timer_armed = true;
     timer.async_wait([this, alive = alive](asio::error_code ec) {
       if (!*alive || ec) return;
+      timer_armed = false;
       ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
       update_timer();
     });
+  }
+
+  /// Every query has the same timeout, so a new one never expires before those
+  /// already out, and an answer only makes the earliest expiry later: an armed
+  /// timer may fire early (it then re-arms), never late. Only an idle one needs arming.
+  void ensure_timer() {
+    if (!timer_armed) update_timer();
   }
 
   static void on_reply(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
@@ -211,7 +223,7 @@ void AresChannel::start(std::string name, std::uint16_t type, std::unique_ptr<Pe
   if (len > 3) buf[3] = static_cast<unsigned char>(buf[3] | 0x20);
   ares_send(impl_->channel, buf, len, &Impl::on_reply, op.release());
   ares_free_string(buf);
-  impl_->update_timer();
+  impl_->ensure_timer();
 }
 
 }  // namespace bp::resolver

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The fleet benchmark: `bounceprobe check --no-smtp` over N synthetic domains
+# (gen_zones.py) served by Knot DNS in a private network namespace, against a
+# plain c-ares loop over the same lookups (ares_graph) in the same minute.
+# Runs alternate (bounceprobe, baseline, bounceprobe, ...) because this machine
+# is shared and noisy: the ratios of interleaved runs are the figures that count.
+#   bench/fleet/run.sh [BUILD_DIR] [N...]        (default: build 10000)
+# Prints per run: wall, domains/s, CPU ms per domain, peak RSS; then the medians
+# and the ratios bounceprobe / baseline. Needs root (network namespace).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+shift || true
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(10000)
+runs=${BP_BENCH_RUNS:-3}
+[ "$(id -u)" = 0 ] || { echo "fleet: needs root (network namespace)" >&2; exit 1; }
+command -v knotd >/dev/null || { echo "fleet: knotd not found: run scripts/setup" >&2; exit 1; }
+for b in "$build/cli/bounceprobe" "$build/bench/ares_graph"; do
+  [ -x "$b" ] || { echo "fleet: $b not built: run scripts/build $build" >&2; exit 1; }
+done
+
+state=$(mktemp -d /tmp/bounceprobe-fleet.XXXXXX)
+ns="bpfleet-$$"
+cleanup() {
+  [ -f "$state/knot.pid" ] && kill "$(cat "$state/knot.pid")" 2>/dev/null || true
+  sleep 0.2
+  ip netns del "$ns" 2>/dev/null || true
+  rm -rf "$state" "/etc/netns/$ns"
+}
+trap cleanup EXIT
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" addr add 192.0.2.53/32 dev lo
+
+serve() {  # N: generate the zones and (re)start Knot on them
+  local n=$1
+  [ -f "$state/knot.pid" ] && { kill "$(cat "$state/knot.pid")" 2>/dev/null || true; sleep 0.5; }
+  rm -rf "$state/zones" "$state/db" "$state/run"
+  mkdir -p "$state/zones" "$state/db" "$state/run"
+  python3 bench/fleet/gen_zones.py "$state/zones" "$n"
+  cat > "$state/knot.conf" <<CONF
+server:
+    rundir: "$state/run"
+    listen: 192.0.2.53@53
+    udp-workers: 2
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$state/db"
+log:
+  - target: stderr
+    any: error
+template:
+  - id: default
+    storage: "$state/zones"
+    file: "%s.zone"
+    journal-content: none
+    zonefile-sync: -1
+    semantic-checks: off
+zone:
+$(cat "$state/zones/knot.zones")
+CONF
+  ip netns exec "$ns" knotd -c "$state/knot.conf" > "$state/knot.log" 2>&1 &
+  echo $! > "$state/knot.pid"
+  for _ in $(seq 1 100); do
+    ip netns exec "$ns" kdig +short +time=1 @192.0.2.53 d0.fleet.example MX 2>/dev/null | grep -q mx1 && return 0
+    sleep 0.1
+  done
+  echo "fleet: Knot did not come up" >&2; cat "$state/knot.log" >&2; exit 1
+}
+
+measure() {  # LABEL N CMD...: one run; prints "wall user sys maxrss_kb"
+  local label=$1 n=$2; shift 2
+  /usr/bin/time -o "$state/time.$label" -f "%e %U %S %M" ip netns exec "$ns" "$@" > "$state/out.$label" 2> "$state/err.$label" || {
+    echo "fleet: $label failed:" >&2; tail -3 "$state/err.$label" >&2; }
+  tail -1 "$state/time.$label"
+}
+
+for n in "${sizes[@]}"; do
+  serve "$n"
+  domains="$state/zones/domains.txt"
+  bp_cmd=("$build/cli/bounceprobe" check --no-smtp --format jsonl -q --input "$domains" --resolver 192.0.2.53
+          --routable 198.18.0.0/15 --routable 2001:db8::/32)
+  base_cmd=("$build/bench/ares_graph" 192.0.2.53 "$domains" 20)
+  echo "fleet: $n domains, $runs interleaved runs each"
+  : > "$state/bp.txt"; : > "$state/base.txt"
+  for r in $(seq 1 "$runs"); do
+    bp=$(measure bp "$n" "${bp_cmd[@]}")
+    base=$(measure base "$n" "${base_cmd[@]}")
+    echo "$bp" >> "$state/bp.txt"; echo "$base" >> "$state/base.txt"
+    lines=$(wc -l < "$state/out.bp")
+    timeouts=$(grep -c '"timeout' "$state/out.bp" || true)
+    read -r w u s m <<< "$bp"
+    read -r bw bu bs bm <<< "$base"
+    awk -v n="$n" -v w="$w" -v u="$u" -v s="$s" -v m="$m" -v bw="$bw" -v bu="$bu" -v bs="$bs" -v bm="$bm" -v r="$r" \
+        -v lines="$lines" -v to="$timeouts" 'BEGIN {
+      printf "  run %d  bounceprobe: %6.2f s %7.0f domains/s %6.3f ms CPU/domain %6.1f MB peak (%d lines, %d with a timeout)\n",
+             r, w, n / w, (u + s) * 1000 / n, m / 1024, lines, to
+      printf "         c-ares loop: %6.2f s %7.0f domains/s %6.3f ms CPU/domain %6.1f MB peak\n", bw, n / bw, (bu + bs) * 1000 / n, bm / 1024 }'
+  done
+  paste "$state/bp.txt" "$state/base.txt" | awk -v n="$n" '
+    { w[NR] = $1; c[NR] = $2 + $3; m[NR] = $4; bw[NR] = $5; bc[NR] = $6 + $7; rw[NR] = $1 / $5; rc[NR] = ($2 + $3) / ($6 + $7) }
+    function median(a, k,   i, j, t, b) { for (i = 1; i <= k; i++) b[i] = a[i]; for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t } return b[int((k + 1) / 2)] }
+    END {
+      printf "  median  bounceprobe %.0f domains/s, %.3f ms CPU/domain, %.1f MB peak RSS; c-ares loop %.0f domains/s, %.3f ms CPU/domain\n",
+             n / median(w, NR), median(c, NR) * 1000 / n, median(m, NR) / 1024, n / median(bw, NR), median(bc, NR) * 1000 / n
+      printf "  ratio bounceprobe / c-ares loop (median of interleaved pairs): wall %.2f, CPU %.2f\n", median(rw, NR), median(rc, NR) }'
+done
