@@ -4,8 +4,8 @@
   gen_zones.py DIR N
 
 fleet.example holds N domains d<i>.fleet.example, each with the shapes a
-hosting provider's customers have: one or two MX hosts with A and AAAA
-records, an SPF record that includes or redirects into shared provider
+hosting provider's customers have: one or two MX hosts (the first with A and
+AAAA records, the second IPv6 only), an SPF record that includes or redirects into shared provider
 policies (two levels deep), and a DMARC record. Five blocklist zones (four of addresses, one of domains) carry
 their RFC 5782 test entries (127.0.0.2 listed, everything else NXDOMAIN).
 Also writes DIR/domains.txt (one domain per line) and DIR/knot.zones (the
@@ -30,11 +30,11 @@ for p in range(providers):
 for i in range(n):
     d = f"d{i}"
     lines.append(f"{d} MX 10 mx1.{d}")
-    lines.append(f"mx1.{d} A 198.18.{(i >> 8) & 255}.{i & 255}")
-    lines.append(f"mx1.{d} AAAA 2001:db8:ffff::{i:x}")
+    lines.append(f"mx1.{d} A 198.{18 + ((i >> 16) & 1)}.{(i >> 8) & 255}.{i & 255}")
+    lines.append(f"mx1.{d} AAAA 2001:db8:ffff::{i >> 16:x}:{i & 0xffff:x}")
     if i % 2 == 0:
         lines.append(f"{d} MX 20 mx2.{d}")
-        lines.append(f"mx2.{d} A 198.19.{(i >> 8) & 255}.{i & 255}")
+        lines.append(f"mx2.{d} AAAA 2001:db8:fffe::{i >> 16:x}:{i & 0xffff:x}")
     p = i % providers
     if i % 3 == 0:
         lines.append(f'{d} TXT "v=spf1 redirect=_spf.prov{p}.fleet.example"')

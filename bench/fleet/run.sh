@@ -67,7 +67,7 @@ CONF
     ip netns exec "$ns" kdig +short +time=1 @192.0.2.53 d0.fleet.example MX 2>/dev/null | grep -q mx1 && return 0
     sleep 0.1
   done
-  echo "fleet: Knot did not come up" >&2; cat "$state/knot.log" >&2; exit 1
+  echo "fleet: Knot did not come up" >&2; tail -5 "$state/knot.log" >&2; exit 1
 }
 
 measure() {  # LABEL N CMD...: one run; prints "wall user sys maxrss_kb"
