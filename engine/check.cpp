@@ -20,6 +20,7 @@
 #include <cctype>
 #include <map>
 #include <memory>
+#include <set>
 
 namespace bp::engine {
 
@@ -42,12 +43,45 @@ asio::awaitable<report::DomainResult> check_domain(const CheckContext& cx, std::
   using namespace asio::experimental::awaitable_operators;
   report::DomainResult d;
   d.domain = domain;
-  // MX, SPF and DMARC are independent: all three run at once.
-  auto [mx, spf, dm] = co_await (probes::probe_mx(r, domain, policy) && probes::spf::lint_spf(r, domain) &&
-                                 probes::dmarc::discover_dmarc(r, domain, true));
-  d.mx = std::move(mx);
+  // The dialogue needs only the MX answer.
+  std::optional<probes::SmtpOptions> smtp = cx.settings.smtp;
+  if (smtp) {
+    smtp->plan.recipients = {{"postmaster@" + domain, "postmaster"}, {probes::random_local_part() + "@" + domain, "random"}};
+    if (cx.settings.relay_test) smtp->plan.recipients.push_back({cx.settings.relay_to, "relay"});
+    smtp->plan.sender = cx.settings.smtp_from;
+  }
+  // The critical path is MX -> the hosts' addresses -> their blocklist entries (and the
+  // dialogue): that chain runs beside SPF and DMARC rather than after them.
+  struct MxBranch {
+    probes::MxReport mx;
+    std::set<std::string> targets;  ///< asked on the blocklists
+    probes::dnsbl::DnsblReport dnsbl;
+    std::optional<probes::SmtpReport> smtp;
+  };
+  auto mx_branch = [&]() -> asio::awaitable<MxBranch> {
+    MxBranch b;
+    b.mx = co_await probes::probe_mx(r, domain, policy);
+    // The domain itself (domain lists) and the mail hosts' public addresses (or declared routable).
+    std::vector<std::string> targets{domain};
+    for (const auto& t : b.mx.targets) {
+      for (const auto& a : t.addresses) {
+        if (a.global) targets.push_back(a.address);
+      }
+    }
+    b.targets.insert(targets.begin(), targets.end());
+    auto [bl, sm] = co_await (probes::dnsbl::check_dnsbl(blr, targets, cx.settings.lists) &&
+                              maybe_smtp(cx.r, cx.gate, b.mx, std::move(smtp)));
+    b.dnsbl = std::move(bl);
+    b.smtp = std::move(sm);
+    co_return b;
+  };
+  auto [branch, spf, dm] = co_await (mx_branch() && probes::spf::lint_spf(r, domain) &&
+                                     probes::dmarc::discover_dmarc(r, domain, true));
+  d.mx = std::move(branch.mx);
   d.spf = std::move(spf);
   d.dmarc = std::move(dm);
+  d.dnsbl = std::move(branch.dnsbl);
+  d.smtp = std::move(branch.smtp);
   d.findings = d.mx.findings;
   for (auto& f : probes::sender_domain_findings(d.mx, "")) d.findings.push_back(std::move(f));
   // A domain that does not exist has no SPF or DMARC record either: saying so again is noise.
@@ -59,32 +93,32 @@ asio::awaitable<report::DomainResult> check_domain(const CheckContext& cx, std::
   for (const auto& f : d.dmarc.findings) {
     if (!(gone && f.code == "dmarc.none")) d.findings.push_back(f);
   }
-  // Blocklists depend on the MX answer: the mail hosts' public addresses, the single
-  // addresses SPF authorizes (wider ranges are named as skipped), and the domain itself.
-  // check_dnsbl drops duplicates and bounds the count (limits::dnsbl_targets).
-  std::vector<std::string> targets{domain};
-  auto add = [&targets](const std::string& a) { targets.push_back(a); };
-  for (const auto& t : d.mx.targets) {
-    for (const auto& a : t.addresses) {
-      if (a.global) add(a.address);  // public, or declared routable with --routable
-    }
-  }
+  // The single addresses SPF authorizes go on the blocklists too (wider ranges are named
+  // as skipped), within what is left of the per-domain bound (limits::dnsbl_targets).
+  std::vector<std::string> extra;
   for (const auto& range : d.spf.authorized) {
     auto slash = range.find('/');
     const auto len = range.substr(slash + 1);
-    if (len == "32" || len == "128") add(range.substr(0, slash));
-    else d.dnsbl_skipped.push_back(range);
+    if (len == "32" || len == "128") {
+      auto a = range.substr(0, slash);
+      if (!branch.targets.count(a)) extra.push_back(std::move(a));
+    } else {
+      d.dnsbl_skipped.push_back(range);
+    }
   }
-  // The dialogue also needs only the MX answer: it runs next to the blocklist lookups.
-  std::optional<probes::SmtpOptions> smtp = cx.settings.smtp;
-  if (smtp) {
-    smtp->plan.recipients = {{"postmaster@" + domain, "postmaster"}, {probes::random_local_part() + "@" + domain, "random"}};
-    if (cx.settings.relay_test) smtp->plan.recipients.push_back({cx.settings.relay_to, "relay"});
-    smtp->plan.sender = cx.settings.smtp_from;
+  const std::size_t room = probes::limits::dnsbl_targets - std::min(branch.targets.size(), probes::limits::dnsbl_targets);
+  if (extra.size() > room) {
+    d.dnsbl.findings.push_back(probes::make_finding(
+        "dnsbl", "dnsbl.targets-capped", probes::Severity::warning, domain,
+        fmt::format("{} address(es) SPF authorizes were not checked on the blocklists: at most {} per domain are queried",
+                    extra.size() - room, probes::limits::dnsbl_targets)));
+    extra.resize(room);
   }
-  auto [bl, sm] = co_await (probes::dnsbl::check_dnsbl(blr, targets, cx.settings.lists) && maybe_smtp(cx.r, cx.gate, d.mx, std::move(smtp)));
-  d.dnsbl = std::move(bl);
-  d.smtp = std::move(sm);
+  if (!extra.empty()) {
+    auto more = co_await probes::dnsbl::check_dnsbl(blr, extra, cx.settings.lists, extra.size());
+    for (auto& x : more.results) d.dnsbl.results.push_back(std::move(x));
+    for (auto& f : more.findings) d.dnsbl.findings.push_back(std::move(f));
+  }
   // Per domain, only what matters: listings and lookups that failed. Clean answers become one
   // line; a list without a public zone is a fact about the list (`bounceprobe dnsbl` shows it).
   int clean = 0;
@@ -177,6 +211,9 @@ std::optional<Target> LineTargets::next() {
 
 asio::awaitable<std::size_t> run_checks(const CheckContext& cx, TargetSource& source, ResultSink& sink, RunOptions options) {
   auto ex = co_await asio::this_coro::executor;
+  // The blocklist zones are tested once per run, from the first moment: a domain's
+  // blocklist queries then wait only for its own addresses, not for the zone tests.
+  probes::dnsbl::prefetch_zone_tests(cx.blr, cx.settings.lists);
   // Finished items wait here for their turn (input order), keyed by their position.
   struct Done {
     Target target;

@@ -7,6 +7,8 @@
 #   bench/fleet/run.sh [BUILD_DIR] [N...]        (default: build 10000)
 # Prints per run: wall, domains/s, CPU ms per domain, peak RSS; then the medians
 # and the ratios bounceprobe / baseline. Needs root (network namespace).
+# BP_BENCH_LATENCY=1: also time single-domain checks through delay_proxy.py
+# (25 ms each way, so one lookup costs 50 ms) and print the rounds they took.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
@@ -77,8 +79,34 @@ measure() {  # LABEL N CMD...: one run; prints "wall user sys maxrss_kb"
   tail -1 "$state/time.$label"
 }
 
+latency() {  # single-domain checks over a 50 ms round trip: wall / 50 ms = rounds on the critical path
+  ip -n "$ns" addr add 192.0.2.60/32 dev lo 2>/dev/null || true
+  ip netns exec "$ns" python3 bench/fleet/delay_proxy.py 192.0.2.60 53 192.0.2.53 53 25 > "$state/proxy.log" 2>&1 &
+  local proxy=$!
+  sleep 1
+  # Process start-up, measured without the proxy, is subtracted.
+  local t0 t1 base=0
+  for d in d1 d2 d3 d4 d5 d6; do
+    t0=$(date +%s%N)
+    ip netns exec "$ns" "$build/cli/bounceprobe" check --no-smtp --json --resolver 192.0.2.53 --routable 198.18.0.0/15 \
+      --routable 2001:db8::/32 "$d.fleet.example" > /dev/null || true
+    t1=$(date +%s%N)
+    base=$(( base + (t1 - t0) / 6 ))
+  done
+  for d in d1 d2 d3 d4 d5 d6; do
+    t0=$(date +%s%N)
+    ip netns exec "$ns" "$build/cli/bounceprobe" check --no-smtp --json --resolver 192.0.2.60 --routable 198.18.0.0/15 \
+      --routable 2001:db8::/32 "$d.fleet.example" > /dev/null || true
+    t1=$(date +%s%N)
+    awk -v d="$d" -v t="$(( t1 - t0 ))" -v b="$base" 'BEGIN {
+      printf "  latency %s.fleet.example: %.0f ms at 50 ms RTT (%.0f ms start-up and CPU without delay): %.1f rounds\n", d, t / 1e6, b / 1e6, (t - b) / 5e7 }'
+  done
+  kill "$proxy" 2>/dev/null || true
+}
+
 for n in "${sizes[@]}"; do
   serve "$n"
+  [ "${BP_BENCH_LATENCY:-0}" = 1 ] && latency
   domains="$state/zones/domains.txt"
   bp_cmd=("$build/cli/bounceprobe" check --no-smtp --format jsonl -q --input "$domains" --resolver 192.0.2.53
           --routable 198.18.0.0/15 --routable 2001:db8::/32)

@@ -83,11 +83,17 @@ struct Health {
 };
 
 /// RFC 5782 section 5: an IP list lists 127.0.0.2 and not 127.0.0.1; a domain list lists TEST and not INVALID.
-asio::awaitable<Health> test_zone(resolver::Resolver& r, DnsList list) {
+std::pair<std::string, std::string> test_names(const DnsList& list) {
   const bool ip = list.kind == "ip";
+  return {(ip ? "2.0.0.127." : "test.") + list.zone, (ip ? "1.0.0.127." : "invalid.") + list.zone};
+}
+
+/// Whether a list can be read through this resolver (its test entries).
+asio::awaitable<Health> test_zone(resolver::Resolver& r, DnsList list) {
+  const auto [listed, unlisted] = test_names(list);
   std::vector<asio::awaitable<Lookup>> ops;
-  ops.push_back(r.lookup((ip ? "2.0.0.127." : "test.") + list.zone, RrType::a));
-  ops.push_back(r.lookup((ip ? "1.0.0.127." : "invalid.") + list.zone, RrType::a));
+  ops.push_back(r.lookup(listed, RrType::a));
+  ops.push_back(r.lookup(unlisted, RrType::a));
   auto res = co_await when_all(std::move(ops));
   auto positive = classify(list, res[0]);
   auto negative = classify(list, res[1]);
@@ -227,6 +233,15 @@ Verdict classify(const DnsList& list, const Lookup& answer) {
     v.reason = fmt::format("{} is not a code {} documents", v.code, list.name);
   }
   return v;
+}
+
+void prefetch_zone_tests(resolver::Resolver& r, const std::vector<DnsList>& lists) {
+  for (const auto& l : lists) {
+    if (l.zone.empty()) continue;
+    const auto [listed, unlisted] = test_names(l);
+    r.prefetch(listed, RrType::a);
+    r.prefetch(unlisted, RrType::a);
+  }
 }
 
 asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, std::vector<DnsList> lists,

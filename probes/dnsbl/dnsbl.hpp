@@ -88,6 +88,10 @@ struct DnsblReport {
   std::vector<Finding> findings;
 };
 
+/// Starts each list's RFC 5782 test queries without waiting: a run calls it once,
+/// first, so that the zone tests are answered by the time the first targets are known.
+void prefetch_zone_tests(resolver::Resolver& r, const std::vector<DnsList>& lists);
+
 /// Queries every distinct target on every list that fits it; targets past
 /// `max_targets` are not queried and a dnsbl.targets-capped finding says how
 /// many (targets the DNS chose are bounded; ones a user typed need not be).
