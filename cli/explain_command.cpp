@@ -2,6 +2,8 @@
 #include "exit_codes.hpp"
 #include "run_support.hpp"
 
+#include <predict.hpp>
+
 #include <bounce_message.hpp>
 #include <classify.hpp>
 #include <confirm.hpp>
@@ -98,8 +100,16 @@ report::Confirmation confirm_by_probing(const CommonOptions& o, const ExplainOpt
   if (!wants_recipient_mx && !wants_sender && ips.empty() && !smtp) return report::confirm(reasons, r.reason, t, e);
   DnsRun dns(o, 1, !o.no_smtp);
   probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
-  auto g = dns.run(gather(dns.resolver(), dns.dnsbl_resolver(), wants_sender ? t.sender_domain : "",
-                          wants_recipient_mx ? t.recipient_domain : "", spf, ips, lists, address_policy(o), gate, smtp));
+  engine::Questions q;
+  q.sender_domain = wants_sender ? t.sender_domain : "";
+  q.recipient_domain = wants_recipient_mx ? t.recipient_domain : "";
+  q.spf = spf;
+  q.blocklist_targets = ips;
+  q.client_ips = ips;
+  q.lists = lists;
+  q.policy = address_policy(o);
+  q.smtp = smtp;
+  auto g = dns.run(engine::gather(dns.resolver(), dns.dnsbl_resolver(), gate, std::move(q)));
   e.recipient_mx = std::move(g.recipient_mx);
   e.sender_mx = std::move(g.sender_mx);
   if (e.sender_mx) e.sender_findings = probes::sender_domain_findings(*e.sender_mx, t.sender.empty() ? "postmaster@" + t.sender_domain : t.sender);

@@ -7,8 +7,7 @@
  *	Internal to cli/. Turns the command line's CommonOptions into the settings
  *	of the resolver, the SMTP probe and the renderers; DnsRun owns one
  *	command's event loop and resolvers and decides exit 3 when the resolver
- *	never answered; gather() is the DNS and SMTP evidence predict and
- *	explain --probe share.
+ *	never answered.
  *--*/
 #pragma once
 
@@ -142,24 +141,5 @@ void emit(const std::string& text);
 void emit_json(const nlohmann::json& j);
 
 std::vector<probes::dnsbl::DnsList> dnsbl_lists(const CommonOptions& o);
-
-/// The DNS and SMTP evidence about one mail: predict's, and explain --probe's.
-struct PredictGather {
-  std::optional<probes::MxReport> sender_mx;
-  std::optional<probes::MxReport> recipient_mx;
-  std::optional<probes::spf::SpfOutcome> spf;
-  std::optional<probes::dmarc::DmarcDiscovery> dmarc;
-  std::optional<probes::dnsbl::DnsblReport> dnsbl;
-  std::map<std::string, std::string> client_names;
-  std::optional<probes::SmtpReport> smtp;
-};
-
-/// The sender's MX, the recipient's MX, SPF, DMARC, blocklists and client names
-/// at once; then the dialogue with the recipient's MX. Empty domains are skipped.
-asio::awaitable<PredictGather> gather(resolver::Resolver& r, resolver::Resolver& blr, std::string sender_domain,
-                                      std::string recipient_domain, std::optional<probes::spf::SpfQuery> spf,
-                                      std::vector<std::string> ips, std::vector<probes::dnsbl::DnsList> lists,
-                                      probes::AddressPolicy policy, probes::SmtpGate& gate,
-                                      std::optional<probes::SmtpOptions> smtp);
 
 }  // namespace bp::cli

@@ -1,0 +1,136 @@
+#include "predict.hpp"
+
+#include <async.hpp>
+#include <observed.hpp>
+#include <rdns.hpp>
+#include <sender.hpp>
+
+#include <asio/experimental/awaitable_operators.hpp>
+#include <fmt/format.h>
+
+namespace bp::engine {
+
+namespace {
+
+asio::awaitable<std::map<std::string, std::string>> client_names(resolver::Resolver& r, std::vector<std::string> ips) {
+  std::vector<asio::awaitable<std::string>> ops;
+  for (const auto& ip : ips) ops.push_back(probes::confirmed_name(r, ip));
+  auto names = co_await when_all(std::move(ops));
+  std::map<std::string, std::string> out;
+  for (std::size_t i = 0; i < ips.size(); ++i) {
+    if (!names[i].empty()) out[ips[i]] = names[i];
+  }
+  co_return out;
+}
+
+asio::awaitable<std::optional<probes::dnsbl::DnsblReport>> maybe_dnsbl(resolver::Resolver& r, std::vector<std::string> targets,
+                                                                      std::vector<probes::dnsbl::DnsList> lists) {
+  if (targets.empty()) co_return std::nullopt;
+  co_return co_await probes::dnsbl::check_dnsbl(r, std::move(targets), std::move(lists));
+}
+
+asio::awaitable<std::optional<probes::dmarc::DmarcDiscovery>> maybe_dmarc(resolver::Resolver& r, std::string domain) {
+  if (domain.empty()) co_return std::nullopt;
+  co_return co_await probes::dmarc::discover_dmarc(r, domain, true);
+}
+
+asio::awaitable<std::optional<probes::MxReport>> maybe_mx(resolver::Resolver& r, std::string domain, probes::AddressPolicy policy) {
+  if (domain.empty()) co_return std::nullopt;
+  co_return co_await probes::probe_mx(r, domain, policy);
+}
+
+asio::awaitable<std::optional<probes::spf::SpfOutcome>> maybe_spf(resolver::Resolver& r, std::optional<probes::spf::SpfQuery> q) {
+  if (!q) co_return std::nullopt;
+  co_return co_await probes::spf::check_host(r, *q);
+}
+
+}  // namespace
+
+asio::awaitable<Evidence> gather(resolver::Resolver& r, resolver::Resolver& blr, probes::SmtpGate& gate, Questions q) {
+  using namespace asio::experimental::awaitable_operators;
+  std::vector<std::string> addresses;
+  for (const auto& t : q.client_ips) {
+    if (probes::classify(t)) addresses.push_back(t);
+  }
+  auto [s, rc, f, d, b, n] = co_await (maybe_mx(r, q.sender_domain, q.policy) && maybe_mx(r, q.recipient_domain, q.policy) &&
+                                       maybe_spf(r, std::move(q.spf)) && maybe_dmarc(r, q.sender_domain) &&
+                                       maybe_dnsbl(blr, std::move(q.blocklist_targets), std::move(q.lists)) &&
+                                       client_names(r, addresses));
+  Evidence e{std::move(s), std::move(rc), std::move(f), std::move(d), std::move(b), std::move(n), std::nullopt};
+  // The dialogue with the recipient's MX needs its MX answer first.
+  if (q.smtp && e.recipient_mx) e.smtp = co_await probes::probe_smtp(r, gate, *e.recipient_mx, std::move(*q.smtp));
+  co_return e;
+}
+
+PredictPlan plan_predict(const std::string& from, const std::string& to, const std::vector<std::string>& ips,
+                         const std::string& helo, std::vector<probes::dnsbl::DnsList> lists, probes::AddressPolicy policy,
+                         std::optional<probes::SmtpOptions> smtp, bool relay_test, const std::string& relay_to) {
+  PredictPlan p;
+  auto& in = p.input;
+  in.sender = from;
+  in.recipient = to;
+  in.ips = ips;
+  in.helo = helo;
+  in.sender_check = probes::check_address(from, "sender");
+  in.recipient_check = probes::check_address(to, "recipient");
+  auto& q = p.questions;
+  if (const auto& sa = in.sender_check.address; sa && in.sender_check.fqdn && !sa->null_sender && !sa->domain_literal) {
+    q.sender_domain = sa->ascii_domain;
+  }
+  if (const auto& ra = in.recipient_check.address; ra && in.recipient_check.fqdn && !ra->domain_literal) {
+    q.recipient_domain = ra->ascii_domain;
+  }
+  if (const auto& sa = in.sender_check.address; !ips.empty() && sa) {
+    // SPF checks MAIL FROM's domain, or the HELO name for the null sender (RFC 7208 section 2.4).
+    if (sa->null_sender ? !helo.empty() : !q.sender_domain.empty()) {
+      q.spf = probes::spf::SpfQuery{ips.front(), sa->null_sender ? "" : sa->local + "@" + q.sender_domain, helo, "unknown"};
+    }
+  }
+  q.blocklist_targets = ips;
+  if (!ips.empty() && !q.sender_domain.empty()) q.blocklist_targets.push_back(q.sender_domain);  // on domain lists
+  q.client_ips = ips;
+  q.lists = std::move(lists);
+  q.policy = std::move(policy);
+  if (smtp) {
+    smtp->plan.sender = (from == "<>") ? "" : from;
+    smtp->plan.recipients = {{to, "recipient"}};
+    if (relay_test) smtp->plan.recipients.push_back({relay_to, "relay"});
+  }
+  q.smtp = std::move(smtp);
+  return p;
+}
+
+asio::awaitable<report::PredictInput> run_predict(resolver::Resolver& r, resolver::Resolver& blr, probes::SmtpGate& gate,
+                                                  const report::Catalog& catalog, PredictPlan plan) {
+  auto in = std::move(plan.input);
+  auto e = co_await gather(r, blr, gate, std::move(plan.questions));
+  in.sender_mx = std::move(e.sender_mx);
+  in.recipient_mx = std::move(e.recipient_mx);
+  in.spf = std::move(e.spf);
+  in.dmarc = std::move(e.dmarc);
+  in.dnsbl = std::move(e.dnsbl);
+  in.client_names = std::move(e.client_names);
+  if (e.smtp) {
+    in.observed = report::observe(catalog, *e.smtp);
+    if (const auto* fin = e.smtp->final()) {
+      if (const auto* x = fin->find("rcpt", "recipient"); x != nullptr && x->reply && x->reply->positive()) {
+        in.rcpt_accepted = fmt::format("{} [{}]", fin->host, fin->address);
+      }
+    }
+    in.smtp = std::move(e.smtp);
+  }
+  co_return in;
+}
+
+std::vector<probes::Finding> predict_findings(const report::PredictInput& in) {
+  std::vector<probes::Finding> findings = in.sender_check.findings;
+  findings.insert(findings.end(), in.recipient_check.findings.begin(), in.recipient_check.findings.end());
+  if (in.sender_mx) {
+    for (auto& f : probes::sender_domain_findings(*in.sender_mx, in.sender_check.address->text)) findings.push_back(std::move(f));
+  }
+  if (in.recipient_mx) findings.insert(findings.end(), in.recipient_mx->findings.begin(), in.recipient_mx->findings.end());
+  if (in.smtp) findings.insert(findings.end(), in.smtp->findings.begin(), in.smtp->findings.end());
+  return findings;
+}
+
+}  // namespace bp::engine
