@@ -32,6 +32,7 @@ struct CommonOptions {
   std::vector<std::string> resolvers;
   int timeout_ms{2000};
   int tries{2};
+  int dns_sockets{1};        ///< sockets the queries are spread over
   double deadline_s{0};      ///< per target; 0 = timeout x tries x depth_factor
   double run_deadline_s{0};  ///< whole run; 0 = the target deadline for one target, none for a batch
   std::string format{"text"};

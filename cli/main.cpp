@@ -42,6 +42,8 @@ void add_common(CLI::App* cmd, bp::cli::CommonOptions& o, bool dns) {
         ->allow_extra_args(false);
     cmd->add_option("--timeout", o.timeout_ms, "milliseconds to wait for each DNS reply")->check(CLI::Range(50, 60000));
     cmd->add_option("--tries", o.tries, "attempts per query on timeout")->check(CLI::Range(1, 10));
+    cmd->add_option("--dns-sockets", o.dns_sockets, "spread DNS queries over N sockets (a resolver with several workers)")
+        ->check(CLI::Range(1, 16));
     cmd->add_option("--deadline", o.deadline_s,
                     "seconds of DNS work allowed per domain; what is pending then is reported as not checked "
                     "(default: timeout x tries x 5)")

@@ -56,7 +56,8 @@ resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t t
     }
   }
   resolver::ResolverOptions r{o.resolvers, std::chrono::milliseconds(o.timeout_ms), o.tries};
-  r.keep_log = o.verbose;  // the query log is evidence for -v only; counts are always kept
+  r.keep_log = o.verbose;
+  r.sockets = o.dns_sockets;  // the query log is evidence for -v only; counts are always kept
   if (o.run_deadline_s > 0) {
     r.run_deadline = seconds_to_ms(o.run_deadline_s);
   } else if (targets <= 1 && !dialogue) {

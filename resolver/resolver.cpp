@@ -28,14 +28,22 @@ struct Entry {
 /// What every handle of one run shares.
 struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
   Core(asio::any_io_executor e, ResolverOptions o)
-      : ex(e), options(std::move(o)), channel(e, ChannelOptions{options.servers, options.timeout}), log(options.keep_log),
-        watchdog(e), run_timer(e) {}
+      : ex(e), options(std::move(o)), log(options.keep_log), watchdog(e), run_timer(e) {
+    for (int i = 0; i < std::max(1, options.sockets); ++i) {
+      channels.push_back(std::make_unique<AresChannel>(e, ChannelOptions{options.servers, options.timeout}));
+    }
+  }
 
   asio::any_io_executor ex;
   ResolverOptions options;
   int inflight{0};
   std::deque<std::shared_ptr<asio::steady_timer>> slot_waiters;
-  AresChannel channel;
+  /// Several channels, each with its own socket per server: a server's workers
+  /// (Knot's UDP workers, by SO_REUSEPORT hashing of the source port) share the
+  /// load, and no one socket holds so many queries that the server's receive
+  /// buffer overflows and answers are lost.
+  std::vector<std::unique_ptr<AresChannel>> channels;
+  std::size_t next_channel{0};
   QueryLog log;
   using Cache = std::map<std::pair<std::string, RrType>, std::shared_ptr<Entry>>;
   Cache cache;      ///< the young generation
@@ -52,7 +60,7 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
     stopped = std::move(why);
     watchdog.cancel();
     run_timer.cancel();
-    channel.cancel_all();
+    for (auto& c : channels) c->cancel_all();
     // Queued queries wake up, see `stopped` and fail without being sent.
     for (auto& w : slot_waiters) w->cancel();
     slot_waiters.clear();
@@ -146,14 +154,14 @@ Resolver Resolver::with_deadline(Clock::time_point deadline) const {
 
 asio::any_io_executor Resolver::executor() const { return core_->ex; }
 const QueryLog& Resolver::log() const { return core_->log; }
-std::vector<std::string> Resolver::servers() const { return core_->channel.servers(); }
+std::vector<std::string> Resolver::servers() const { return core_->channels.front()->servers(); }
 const ResolverOptions& Resolver::options() const { return core_->options; }
 const std::string& Resolver::stopped() const { return core_->stopped; }
 bool Resolver::mute() const { return core_->mute; }
 void Resolver::finish() {
   core_->watchdog.cancel();
   core_->run_timer.cancel();
-  core_->channel.cancel_all();
+  for (auto& c : core_->channels) c->cancel_all();
 }
 
 namespace {
@@ -295,6 +303,8 @@ asio::awaitable<Lookup> Resolver::Core::resolve(std::string name, RrType type) {
     }
     note_first_send();
     const auto start = std::chrono::steady_clock::now();
+    // Round robin over the channels; a retry goes out on another socket.
+    auto& channel = *channels[next_channel++ % channels.size()];
     RawReply raw = co_await channel.async_query(name, static_cast<std::uint16_t>(type), asio::use_awaitable);
     release_slot();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

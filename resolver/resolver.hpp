@@ -41,9 +41,14 @@ struct ResolverOptions {
   std::vector<std::string> servers;  ///< "IP[:PORT]"; empty = /etc/resolv.conf
   std::chrono::milliseconds timeout{2000};
   int tries{2};
-  /// Queries in flight at once. c-ares 1.18 sends them all on one socket per
-  /// server, and past ~250 a server's socket buffer overflows and answers are lost.
+  /// Queries in flight at once, over all sockets. c-ares 1.18 sends a channel's
+  /// queries on one socket per server, and past ~250 on one socket a server's
+  /// receive buffer overflows and answers are lost.
   int max_inflight{128};
+  /// Sockets (c-ares channels) the queries are spread over, round robin. More
+  /// sockets let a multi-threaded server use its workers, at some CPU cost here
+  /// (more wake-ups, fewer replies read per wake-up): bench/README.md.
+  int sockets{1};
   /// Keep every attempt's record for evidence (-v); the counts are always kept.
   bool keep_log{true};
   /// Answers cached for the run, about this many at most: the cache has two

@@ -882,6 +882,19 @@ TEST_CASE("check streams: a finished domain's line is written while a slow one i
   CHECK(lines[1].first - lines[0].first > 1.5);
 }
 
+TEST_CASE("--dns-sockets spreads the queries and changes no answer") {
+  auto one = bp("check --json example.com example.org manymx.example.net" + std::string(routable));
+  auto four = bp("check --json --dns-sockets 4 example.com example.org manymx.example.net" + std::string(routable));
+  REQUIRE(one.j.is_object());
+  REQUIRE(four.j.is_object());
+  CHECK(one.rc == four.rc);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    CHECK(codes(one.j["domains"][i]) == codes(four.j["domains"][i]));
+    CHECK(one.j["domains"][i]["mx"] == four.j["domains"][i]["mx"]);
+  }
+}
+
 TEST_CASE("check --input: comments and blank lines skipped, a bad line is an error record and the batch goes on") {
   const std::string input = "# domains to watch\nexample.com\n\n   example.org   \nnot a domain!\n" + std::string(2000, 'x') +
                             "\nexample.net\n";
