@@ -263,6 +263,8 @@ asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
   co_return std::move(*race->result);
 }
 
+const Lookup* Resolver::peek(const std::string& name, RrType type) const { return core_->ready(name, type); }
+
 void Resolver::prefetch(std::string name, RrType type) {
   asio::co_spawn(core_->ex, follow(core_, std::move(name), type), [](std::exception_ptr e, Lookup) {
     if (e) std::rethrow_exception(e);  // a bug, not an outcome: let it reach run()

@@ -90,6 +90,10 @@ class Resolver {
   /// \return the answer or failure for (name, type); cached for the run.
   asio::awaitable<Lookup> lookup(std::string name, RrType type);
 
+  /// \return the cached answer for (name, type) once it is complete, else nullptr
+  /// (a question not asked yet, or still out). Counts as a cache hit.
+  const Lookup* peek(const std::string& name, RrType type) const;
+
   /// Starts lookup(name, type) without waiting; a later lookup of the same question shares it.
   void prefetch(std::string name, RrType type);
 

@@ -88,6 +88,28 @@ std::pair<std::string, std::string> test_names(const DnsList& list) {
   return {(ip ? "2.0.0.127." : "test.") + list.zone, (ip ? "1.0.0.127." : "invalid.") + list.zone};
 }
 
+/// Pure: whether a list can be read through this resolver, from its two test answers.
+Health health_of(const DnsList& list, const Lookup& listed, const Lookup& unlisted) {
+  auto positive = classify(list, listed);
+  auto negative = classify(list, unlisted);
+  if (positive.state == State::not_checked && !positive.reason.empty() && !listed.ok() &&
+      !resolver::is_negative(listed.error().kind)) {
+    return Health{false, fmt::format("the zone's test entry could not be looked up: {}", listed.error().detail)};
+  }
+  if (positive.state != State::listed) {
+    return Health{false, positive.state == State::not_checked && !positive.reason.empty()
+                             ? positive.reason
+                             : fmt::format("{} does not list its RFC 5782 test entry: the zone is dead, or this resolver "
+                                           "hides it (some public resolvers answer NXDOMAIN for blocklists)",
+                                           list.zone)};
+  }
+  if (negative.state == State::listed) {
+    return Health{false, fmt::format("{} lists 127.0.0.1, which no list may: it answers everything (a parked or hijacked zone)",
+                                     list.zone)};
+  }
+  return Health{};
+}
+
 /// Whether a list can be read through this resolver (its test entries).
 asio::awaitable<Health> test_zone(resolver::Resolver& r, DnsList list) {
   const auto [listed, unlisted] = test_names(list);
@@ -95,24 +117,7 @@ asio::awaitable<Health> test_zone(resolver::Resolver& r, DnsList list) {
   ops.push_back(r.lookup(listed, RrType::a));
   ops.push_back(r.lookup(unlisted, RrType::a));
   auto res = co_await when_all(std::move(ops));
-  auto positive = classify(list, res[0]);
-  auto negative = classify(list, res[1]);
-  if (positive.state == State::not_checked && !positive.reason.empty() && !res[0].ok() &&
-      !resolver::is_negative(res[0].error().kind)) {
-    co_return Health{false, fmt::format("the zone's test entry could not be looked up: {}", res[0].error().detail)};
-  }
-  if (positive.state != State::listed) {
-    co_return Health{false, positive.state == State::not_checked && !positive.reason.empty()
-                                ? positive.reason
-                                : fmt::format("{} does not list its RFC 5782 test entry: the zone is dead, or this resolver "
-                                              "hides it (some public resolvers answer NXDOMAIN for blocklists)",
-                                              list.zone)};
-  }
-  if (negative.state == State::listed) {
-    co_return Health{false, fmt::format("{} lists 127.0.0.1, which no list may: it answers everything (a parked or hijacked zone)",
-                                        list.zone)};
-  }
-  co_return Health{};
+  co_return health_of(list, res[0], res[1]);
 }
 
 }  // namespace
@@ -267,17 +272,28 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
                       dropped, max_targets)));
     }
   }
-  // Zone health first (all zones at once), then every (target, list) at once.
+  // Zone health first (all zones at once), then every (target, list) at once. The
+  // tests are asked once per run: once answered, a zone's health is read from the
+  // cache here without a coroutine.
+  std::map<std::size_t, Health> by_list;
   std::vector<asio::awaitable<Health>> health_ops;
   std::vector<std::size_t> live;
   for (std::size_t i = 0; i < lists.size(); ++i) {
     if (lists[i].zone.empty()) continue;
+    const auto [listed, unlisted] = test_names(lists[i]);
+    const Lookup* a = r.peek(listed, RrType::a);
+    const Lookup* b = a != nullptr ? r.peek(unlisted, RrType::a) : nullptr;
+    if (a != nullptr && b != nullptr) {
+      by_list[i] = health_of(lists[i], *a, *b);
+      continue;
+    }
     health_ops.push_back(test_zone(r, lists[i]));
     live.push_back(i);
   }
-  auto health = co_await when_all(std::move(health_ops));
-  std::map<std::size_t, Health> by_list;
-  for (std::size_t k = 0; k < live.size(); ++k) by_list[live[k]] = health[k];
+  if (!health_ops.empty()) {
+    auto health = co_await when_all(std::move(health_ops));
+    for (std::size_t k = 0; k < live.size(); ++k) by_list[live[k]] = health[k];
+  }
 
   struct Job {
     std::size_t list;
