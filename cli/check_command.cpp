@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
 
 namespace bp::cli {
@@ -135,10 +136,12 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
     std::fflush(stdout);
   });
   const auto total = source->size();
-  DnsRun dns(o, total.value_or(2), !o.no_smtp);
+  // An input of unknown length is a batch: no run deadline, a progress line.
+  const std::size_t targets = total.value_or(std::numeric_limits<std::size_t>::max());
+  DnsRun dns(o, targets, !o.no_smtp);
   probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
   engine::CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), gate, catalog, std::move(settings)};
-  Progress progress(!o.quiet && isatty(fileno(stderr)) != 0 && total.value_or(2) > 1, total);
+  Progress progress(!o.quiet && isatty(fileno(stderr)) != 0 && targets > 1, total);
   StreamSink sink(writer, dns.resolver(), threshold, progress);
   engine::RunOptions run;
   run.unordered = o.unordered;

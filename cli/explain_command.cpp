@@ -5,6 +5,7 @@
 #include <predict.hpp>
 
 #include <bounce_message.hpp>
+#include <data_file.hpp>
 #include <classify.hpp>
 #include <confirm.hpp>
 #include <explain.hpp>
@@ -25,29 +26,6 @@ using probes::Finding;
 using probes::Severity;
 
 namespace {
-
-/// Reads one line of at most `cap` bytes; the rest of a longer line is skipped and `cut` set.
-bool read_line(std::FILE* in, std::string& line, std::size_t cap, bool& cut) {
-  line.clear();
-  cut = false;
-  int c = 0;
-  bool any = false;
-  // Past the cap the rest of the line is skipped, but not forever (/dev/zero on standard input).
-  constexpr std::size_t give_up = 64u << 20;
-  std::size_t skipped = 0;
-  while ((c = std::getc(in)) != EOF) {
-    any = true;
-    if (c == '\n') break;
-    if (line.size() < cap) {
-      line.push_back(static_cast<char>(c));
-    } else {
-      cut = true;
-      if (++skipped > give_up) throw RunError("a line of the input is longer than 64 MiB: this is not a file of bounce texts");
-    }
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return any;
-}
 
 std::string read_all(std::FILE* in, std::size_t cap, bool& cut) {
   std::string text;
@@ -153,7 +131,7 @@ int run_explain(const CommonOptions& o, const ExplainOptions& x) {
     std::string line, out;
     bool cut = false;
     long n = 0;
-    while (read_line(in, line, report::max_input_bytes, cut)) {
+    while (probes::read_line(in, line, report::max_input_bytes, cut)) {
       ++n;
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       auto res = report::explain(catalog, line, reasons);

@@ -39,10 +39,9 @@
 
 namespace bp::cli {
 
-/// Runs one top-level coroutine on `ctx`; rethrows what it threw. Empty when
-/// the loop was stopped before the coroutine finished.
+/// Runs one top-level coroutine to completion on `ctx`, then `done`; rethrows what it threw.
 template <typename T>
-std::optional<T> run_loop(asio::io_context& ctx, asio::awaitable<T> op, const std::function<void()>& done = {}) {
+T run_loop(asio::io_context& ctx, asio::awaitable<T> op, const std::function<void()>& done = {}) {
   std::optional<T> result;
   std::exception_ptr error;
   asio::co_spawn(ctx, std::move(op), [&](std::exception_ptr e, T value) {
@@ -52,7 +51,7 @@ std::optional<T> run_loop(asio::io_context& ctx, asio::awaitable<T> op, const st
   });
   ctx.run();
   if (error) std::rethrow_exception(error);
-  return result;
+  return std::move(*result);
 }
 
 bool use_color(const CommonOptions& o);
@@ -95,14 +94,13 @@ class DnsRun {
   T run(asio::awaitable<T> op) {
     const auto start = std::chrono::steady_clock::now();
     // The deadline timers must not hold the loop once the work is done.
-    std::optional<T> value = run_loop(ctx_, std::move(op), [this] {
+    T value = run_loop(ctx_, std::move(op), [this] {
       r_.finish();
       if (dnsbl_) dnsbl_->finish();
     });
     ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     require_reachable_resolver(r_);
-    if (!value) throw RunError("the run was stopped before it finished");
-    return std::move(*value);
+    return value;
   }
 
   /// \return what the report says about the run; `blocklists` reports the blocklist resolver.

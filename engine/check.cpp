@@ -1,6 +1,7 @@
 #include "check.hpp"
 
 #include <async.hpp>
+#include <data_file.hpp>
 #include <domain_name.hpp>
 #include <mx.hpp>
 #include <observed.hpp>
@@ -180,17 +181,8 @@ std::optional<Target> ArgumentTargets::next() {
 std::optional<Target> LineTargets::next() {
   constexpr std::size_t max_line = 1024;
   std::string line;
-  int c = 0;
-  while (true) {
-    line.clear();
-    bool any = false, cut = false;
-    while ((c = std::getc(in_)) != EOF) {
-      any = true;
-      if (c == '\n') break;
-      if (line.size() < max_line) line.push_back(static_cast<char>(c));
-      else cut = true;
-    }
-    if (!any) return std::nullopt;
+  bool cut = false;
+  while (probes::read_line(in_, line, max_line, cut)) {
     ++line_;
     auto is_space = [](char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; };
     while (!line.empty() && is_space(line.back())) line.pop_back();
@@ -207,6 +199,7 @@ std::optional<Target> LineTargets::next() {
     if (line.empty() || line.front() == '#') continue;
     return make_target(line_, std::move(line));
   }
+  return std::nullopt;
 }
 
 asio::awaitable<std::size_t> run_checks(const CheckContext& cx, TargetSource& source, ResultSink& sink, RunOptions options) {

@@ -36,6 +36,27 @@ std::string read_data_file(const std::string& path, std::string_view what, std::
   return text;
 }
 
+bool read_line(std::FILE* in, std::string& line, std::size_t cap, bool& cut) {
+  constexpr std::size_t give_up = 64u << 20;
+  line.clear();
+  cut = false;
+  int c = 0;
+  bool any = false;
+  std::size_t skipped = 0;
+  while ((c = std::getc(in)) != EOF) {
+    any = true;
+    if (c == '\n') break;
+    if (line.size() < cap) {
+      line.push_back(static_cast<char>(c));
+    } else {
+      cut = true;
+      if (++skipped > give_up) throw std::runtime_error("a line of the input is longer than 64 MiB: this is not a text file");
+    }
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return any;
+}
+
 toml::table parse_toml(std::string_view text, const std::string& origin) {
   try {
     return toml::parse(text, origin);
@@ -43,6 +64,13 @@ toml::table parse_toml(std::string_view text, const std::string& origin) {
     throw std::runtime_error(fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
                                          e.description()));
   }
+}
+
+std::string toml_string(const toml::table& t, std::string_view key, const std::string& where, bool required) {
+  if (auto v = t[key].value<std::string>()) return *v;
+  if (t.contains(key)) throw std::runtime_error(fmt::format("{}: '{}' must be a string", where, key));
+  if (required) throw std::runtime_error(fmt::format("{}: '{}' is missing", where, key));
+  return {};
 }
 
 std::int64_t toml_int_value(const toml::node& n, const std::string& where, std::int64_t min, std::int64_t max) {

@@ -17,12 +17,6 @@ namespace bp::report {
 
 namespace {
 
-std::string str(const toml::table& t, std::string_view key, const std::string& where, bool required = false) {
-  if (auto v = t[key].value<std::string>()) return *v;
-  if (t.contains(key)) throw std::runtime_error(fmt::format("{}: '{}' must be a string", where, key));
-  if (required) throw std::runtime_error(fmt::format("{}: '{}' is missing", where, key));
-  return {};
-}
 
 std::vector<std::string> strings(const toml::table& t, std::string_view key) {
   std::vector<std::string> out;
@@ -42,14 +36,13 @@ Catalog Catalog::load(std::string_view text, const std::string& origin) {
   const auto* arr = root["entry"].as_array();
   if (arr == nullptr || arr->empty()) throw std::runtime_error(origin + ": no [[entry]] tables");
   std::set<std::string> ids;
-  for (const auto& node : *arr) {
-    const auto* t = node.as_table();
-    if (t == nullptr) throw std::runtime_error(origin + ": [[entry]] must be a table");
+  probes::for_each_table(root, "entry", origin, [&](const toml::table& table) {
+    const auto* t = &table;
     CatalogEntry e;
-    e.id = str(*t, "id", origin + ": entry", true);
+    e.id = probes::toml_string(*t, "id", origin + ": entry", true);
     const std::string where = fmt::format("{}: entry '{}'", origin, e.id);
     if (!ids.insert(e.id).second) throw std::runtime_error(where + ": duplicate id");
-    e.reason = str(*t, "reason", where, true);
+    e.reason = probes::toml_string(*t, "reason", where, true);
     if (Reasons::builtin().find(e.reason) == nullptr) throw std::runtime_error(where + ": unknown reason '" + e.reason + "'");
     e.seed = (*t)["seed"].value_or(true);
     e.judges_client = (*t)["judges_client"].value_or(false);
@@ -61,30 +54,30 @@ Catalog Catalog::load(std::string_view text, const std::string& origin) {
       if (codes == nullptr) throw std::runtime_error(where + ": 'code_alt' must be an array of integers");
       for (const auto& v : *codes) e.code_alt.push_back(static_cast<int>(probes::toml_int_value(v, where + ": 'code_alt'", 200, 599)));
     }
-    e.enhanced = str(*t, "enhanced", where);
-    e.pattern = str(*t, "pattern", where, true);
+    e.enhanced = probes::toml_string(*t, "enhanced", where);
+    e.pattern = probes::toml_string(*t, "pattern", where, true);
     e.priority = static_cast<int>(probes::toml_int(*t, "priority", where, -1000000, 1000000).value_or(0));
-    e.stage = str(*t, "stage", where, true);
+    e.stage = probes::toml_string(*t, "stage", where, true);
     static const std::set<std::string> stages{"connect", "helo", "mail", "rcpt", "data", "none"};
     if (!stages.count(e.stage)) throw std::runtime_error(where + ": unknown stage '" + e.stage + "'");
-    e.klass = str(*t, "class", where, true);
+    e.klass = probes::toml_string(*t, "class", where, true);
     if (e.klass != "temporary" && e.klass != "permanent") throw std::runtime_error(where + ": class must be temporary or permanent");
-    e.predictable = str(*t, "predictable", where);
+    e.predictable = probes::toml_string(*t, "predictable", where);
     e.probes = strings(*t, "probes");
-    e.reply = str(*t, "reply", where);
+    e.reply = probes::toml_string(*t, "reply", where);
     e.related = strings(*t, "related");
-    e.condition = str(*t, "condition", where);
-    e.explanation = str(*t, "explanation", where);
-    e.fix = str(*t, "fix", where);
-    e.postfix = str(*t, "postfix", where);
-    e.source = str(*t, "source", where);
-    e.note = str(*t, "note", where);
-    e.example = str(*t, "example", where);
+    e.condition = probes::toml_string(*t, "condition", where);
+    e.explanation = probes::toml_string(*t, "explanation", where);
+    e.fix = probes::toml_string(*t, "fix", where);
+    e.postfix = probes::toml_string(*t, "postfix", where);
+    e.source = probes::toml_string(*t, "source", where);
+    e.note = probes::toml_string(*t, "note", where);
+    e.example = probes::toml_string(*t, "example", where);
     if (auto docs = (*t)["documented"].as_array()) {
       for (const auto& d : *docs) {
         const auto* dt = d.as_table();
         if (dt == nullptr) throw std::runtime_error(where + ": documented rows must be tables");
-        e.documented.push_back({str(*dt, "source", where, true), str(*dt, "row", where, true), str(*dt, "text", where, true)});
+        e.documented.push_back({probes::toml_string(*dt, "source", where, true), probes::toml_string(*dt, "row", where, true), probes::toml_string(*dt, "text", where, true)});
       }
     }
     if (e.seed && e.documented.empty()) throw std::runtime_error(where + ": a seed entry needs documented rows");
@@ -95,7 +88,7 @@ Catalog Catalog::load(std::string_view text, const std::string& origin) {
     if (!re->ok()) throw std::runtime_error(fmt::format("{}: pattern does not compile: {}", where, re->error()));
     e.regex = std::move(re);
     cat.entries_.push_back(std::move(e));
-  }
+  });
   return cat;
 }
 

@@ -28,8 +28,7 @@ constexpr int rank_decisive_reply = 25;
 constexpr int rank_hint_reply = 10;
 
 std::string str(const toml::table& t, std::string_view key, const std::string& where) {
-  if (auto v = t[key].value<std::string>()) return *v;
-  throw std::runtime_error(fmt::format("{}: '{}' is missing or not a string", where, key));
+  return probes::toml_string(t, key, where, true);
 }
 
 bool to_int(std::string_view s, int& out) {
@@ -105,89 +104,72 @@ Reasons Reasons::load(std::string_view text, const std::string& origin) {
   const toml::table root = probes::parse_toml(text, origin);
   Reasons r;
   std::set<std::string> ids;
-  if (const auto* arr = root["reason"].as_array()) {
-    for (const auto& node : *arr) {
-      const auto* t = node.as_table();
-      if (t == nullptr) throw std::runtime_error(origin + ": [[reason]] must be a table");
-      ReasonInfo info;
-      info.id = str(*t, "id", origin + ": reason");
-      const auto where = fmt::format("{}: reason '{}'", origin, info.id);
-      if (!ids.insert(info.id).second) throw std::runtime_error(where + ": duplicate id");
-      info.title = str(*t, "title", where);
-      info.explanation = str(*t, "explanation", where);
-      info.fix = str(*t, "fix", where);
-      info.confirm = str(*t, "confirm", where);
-      static const std::set<std::string> probes{"mx", "sender", "spf-dmarc", "dnsbl", "rdns", "smtp", "none"};
-      if (!probes.count(info.confirm)) throw std::runtime_error(where + ": unknown confirm probe '" + info.confirm + "'");
-      r.reasons_.push_back(std::move(info));
-    }
-  }
+  probes::for_each_table(root, "reason", origin, [&](const toml::table& t) {
+    ReasonInfo info;
+    info.id = str(t, "id", origin + ": reason");
+    const auto where = fmt::format("{}: reason '{}'", origin, info.id);
+    if (!ids.insert(info.id).second) throw std::runtime_error(where + ": duplicate id");
+    info.title = str(t, "title", where);
+    info.explanation = str(t, "explanation", where);
+    info.fix = str(t, "fix", where);
+    info.confirm = str(t, "confirm", where);
+    static const std::set<std::string> probes{"mx", "sender", "spf-dmarc", "dnsbl", "rdns", "smtp", "none"};
+    if (!probes.count(info.confirm)) throw std::runtime_error(where + ": unknown confirm probe '" + info.confirm + "'");
+    r.reasons_.push_back(std::move(info));
+  });
   if (!ids.count("other")) throw std::runtime_error(origin + ": the reason 'other' is required");
   auto known = [&](const std::string& reason, const std::string& where) {
     if (!ids.count(reason)) throw std::runtime_error(where + ": unknown reason '" + reason + "'");
   };
-  if (const auto* arr = root["status"].as_array()) {
-    for (const auto& node : *arr) {
-      const auto* t = node.as_table();
-      if (t == nullptr) throw std::runtime_error(origin + ": [[status]] must be a table");
-      StatusRule s;
-      s.code = str(*t, "code", origin + ": status");
-      const auto where = fmt::format("{}: status '{}'", origin, s.code);
-      if (!parse_rule_code(s.code, s)) throw std::runtime_error(where + ": code must look like X.1.1, 5.7.1 or 5.7.606-649");
-      s.reason = str(*t, "reason", where);
-      known(s.reason, where);
-      s.decisive = (*t)["decisive"].value_or(false);
-      s.meaning = str(*t, "meaning", where);
-      s.source = str(*t, "source", where);
-      r.status_.push_back(std::move(s));
-    }
-  }
-  if (const auto* arr = root["reply"].as_array()) {
-    for (const auto& node : *arr) {
-      const auto* t = node.as_table();
-      if (t == nullptr) throw std::runtime_error(origin + ": [[reply]] must be a table");
-      ReplyRule p;
-      const auto code = probes::toml_int(*t, "code", origin + ": [[reply]]", 200, 599);
-      if (!code) throw std::runtime_error(origin + ": [[reply]] needs a code");
-      p.code = static_cast<int>(*code);
-      const auto where = fmt::format("{}: reply {}", origin, p.code);
-      p.reason = str(*t, "reason", where);
-      known(p.reason, where);
-      p.decisive = (*t)["decisive"].value_or(false);
-      p.meaning = str(*t, "meaning", where);
-      p.source = str(*t, "source", where);
-      r.replies_.push_back(std::move(p));
-    }
-  }
+  // A rule's reason, whether it decides alone, what it means and where that is documented.
+  auto rule_fields = [&](const toml::table& t, const std::string& where, auto& rule) {
+    rule.reason = str(t, "reason", where);
+    known(rule.reason, where);
+    rule.decisive = t["decisive"].value_or(false);
+    rule.meaning = str(t, "meaning", where);
+    rule.source = str(t, "source", where);
+  };
+  probes::for_each_table(root, "status", origin, [&](const toml::table& t) {
+    StatusRule s;
+    s.code = str(t, "code", origin + ": status");
+    const auto where = fmt::format("{}: status '{}'", origin, s.code);
+    if (!parse_rule_code(s.code, s)) throw std::runtime_error(where + ": code must look like X.1.1, 5.7.1 or 5.7.606-649");
+    rule_fields(t, where, s);
+    r.status_.push_back(std::move(s));
+  });
+  probes::for_each_table(root, "reply", origin, [&](const toml::table& t) {
+    ReplyRule p;
+    const auto code = probes::toml_int(t, "code", origin + ": [[reply]]", 200, 599);
+    if (!code) throw std::runtime_error(origin + ": [[reply]] needs a code");
+    p.code = static_cast<int>(*code);
+    rule_fields(t, fmt::format("{}: reply {}", origin, p.code), p);
+    r.replies_.push_back(std::move(p));
+  });
   RE2::Options opts;
   opts.set_case_sensitive(false);
   opts.set_log_errors(false);
   opts.set_max_mem(64 << 20);
   r.set_ = std::make_unique<RE2::Set>(opts, RE2::UNANCHORED);
-  if (const auto* arr = root["phrase"].as_array()) {
-    std::size_t group = 0;
-    for (const auto& node : *arr) {
-      const auto* t = node.as_table();
-      if (t == nullptr) throw std::runtime_error(origin + ": [[phrase]] must be a table");
-      const auto where = fmt::format("{}: phrase group {}", origin, group + 1);
-      const auto reason = str(*t, "reason", where);
-      known(reason, where);
-      const auto source = str(*t, "source", where);
-      const auto* pats = (*t)["patterns"].as_array();
-      if (pats == nullptr || pats->empty()) throw std::runtime_error(where + ": 'patterns' must be a non-empty array");
-      for (const auto& pn : *pats) {
-        auto pat = pn.value<std::string>();
-        if (!pat) throw std::runtime_error(where + ": patterns must be strings");
-        std::string error;
-        // Multi-line so that '^' anchors a line of a pasted message.
-        const std::string full = "(?m)" + *pat;
-        if (r.set_->Add(full, &error) < 0) throw std::runtime_error(fmt::format("{}: pattern '{}': {}", where, *pat, error));
-        auto re = std::make_unique<RE2>(full, opts);
-        r.phrases_.push_back({group, reason, source, *pat, std::move(re)});
-      }
-      ++group;
+  std::size_t group = 0;
+  probes::for_each_table(root, "phrase", origin, [&](const toml::table& t) {
+    const auto where = fmt::format("{}: phrase group {}", origin, group + 1);
+    const auto reason = str(t, "reason", where);
+    known(reason, where);
+    const auto source = str(t, "source", where);
+    const auto* pats = t["patterns"].as_array();
+    if (pats == nullptr || pats->empty()) throw std::runtime_error(where + ": 'patterns' must be a non-empty array");
+    for (const auto& pn : *pats) {
+      auto pat = pn.value<std::string>();
+      if (!pat) throw std::runtime_error(where + ": patterns must be strings");
+      std::string error;
+      // Multi-line so that '^' anchors a line of a pasted message.
+      const std::string full = "(?m)" + *pat;
+      if (r.set_->Add(full, &error) < 0) throw std::runtime_error(fmt::format("{}: pattern '{}': {}", where, *pat, error));
+      auto re = std::make_unique<RE2>(full, opts);
+      r.phrases_.push_back({group, reason, source, *pat, std::move(re)});
     }
-  }
+    ++group;
+  });
   if (!r.set_->Compile()) throw std::runtime_error(origin + ": the phrase patterns do not compile together (too large)");
   return r;
 }
