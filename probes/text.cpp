@@ -6,10 +6,7 @@
 
 namespace bp::probes {
 
-namespace {
-
-/// \return the length of the well-formed UTF-8 sequence at s[i] (2..4), or 0.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
+std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t* code_point) {
   const auto b0 = static_cast<std::uint8_t>(s[i]);
   std::size_t n = 0;
   std::uint32_t cp = 0;
@@ -31,8 +28,20 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
     if ((b & 0xc0) != 0x80) return 0;
     cp = (cp << 6) | (b & 0x3fu);
   }
-  // Overlong forms, surrogates, past U+10FFFF, and C1 controls are not shown as they are.
+  // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
   if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  if (code_point != nullptr) *code_point = cp;
+  return n;
+}
+
+namespace {
+
+/// \return the length of the well-formed, printable UTF-8 sequence at s[i] (2..4), or 0.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  std::uint32_t cp = 0;
+  const auto n = utf8_sequence(s, i, &cp);
+  if (n == 0) return 0;
+  // C1 controls are not shown as they are.
   if (cp >= 0x80 && cp <= 0x9f) return 0;
   // Bidirectional overrides and isolates can reorder what a terminal shows.
   if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) return 0;

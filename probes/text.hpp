@@ -13,10 +13,16 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace bp::probes {
+
+/// \return the length (2..4) of the well-formed UTF-8 sequence at s[i], or 0
+/// (a lone continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short);
+/// the code point goes to *code_point when given. ASCII bytes are not sequences here.
+std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t* code_point = nullptr);
 
 /// \return `s` with control characters, DEL, C1 controls and invalid UTF-8 written as \xNN.
 std::string escaped(std::string_view s);

@@ -1,5 +1,7 @@
 #include "render.hpp"
 
+#include "json_writer.hpp"
+
 #include <fmt/format.h>
 
 #include <functional>
@@ -31,35 +33,52 @@ std::string mark(const Finding& f, const Paint& paint) {
   return " ";
 }
 
+// Writers for what a batch prints per domain. Keys go in sorted order, as
+// nlohmann::json (std::map objects) prints them elsewhere.
+
+void write_evidence(JsonWriter& w, const std::vector<probes::Evidence>& ev) {
+  w.begin_array();
+  for (const auto& e : ev) w.begin_object().field("answer", e.answer).field("query", e.query).end_object();
+  w.end_array();
+}
+
 json evidence_json(const std::vector<probes::Evidence>& ev) {
-  json a = json::array();
-  for (const auto& e : ev) a.push_back({{"query", e.query}, {"answer", e.answer}});
-  return a;
+  std::string s;
+  JsonWriter w(s);
+  write_evidence(w, ev);
+  return json::parse(s);
 }
 
-json host_json(const probes::HostLookup& h) {
-  json addrs = json::array();
+void write_host(JsonWriter& w, const probes::HostLookup& h) {
+  w.begin_object();
+  if (h.a_failure) w.field("a_failure", resolver::to_string(h.a_failure->kind));
+  if (h.aaaa_failure) w.field("aaaa_failure", resolver::to_string(h.aaaa_failure->kind));
+  w.key("addresses").begin_array();
   for (const auto& a : h.addresses) {
-    json j = {{"address", a.address}, {"class", a.slug}, {"global", a.global}};
-    if (!a.prefix.empty()) j["prefix"] = a.prefix;
-    if (a.overridden) j["treated_as_routable"] = true;
-    addrs.push_back(j);
+    w.begin_object().field("address", a.address).field("class", a.slug).field("global", a.global);
+    if (!a.prefix.empty()) w.field("prefix", a.prefix);
+    if (a.overridden) w.field("treated_as_routable", true);
+    w.end_object();
   }
-  json j = {{"host", h.host.empty() ? "." : h.host}, {"preference", h.preference}, {"addresses", addrs}};
-  if (h.ip_literal) j["ip_literal"] = true;
-  if (!h.cname_chain.empty()) j["cname_chain"] = h.cname_chain;
-  if (h.a_failure) j["a_failure"] = resolver::to_string(h.a_failure->kind);
-  if (h.aaaa_failure) j["aaaa_failure"] = resolver::to_string(h.aaaa_failure->kind);
-  return j;
+  w.end_array();
+  if (!h.cname_chain.empty()) w.field("cname_chain", h.cname_chain);
+  w.field("host", h.host.empty() ? std::string_view(".") : std::string_view(h.host));
+  if (h.ip_literal) w.field("ip_literal", true);
+  w.field("preference", h.preference);
+  w.end_object();
 }
 
-json mx_json(const probes::MxReport& mx) {
-  json targets = json::array();
-  for (const auto& t : mx.targets) targets.push_back(host_json(t));
-  json j = {{"status", probes::to_string(mx.status)}, {"hosts", targets}};
-  if (mx.failure) j["failure"] = {{"kind", resolver::to_string(mx.failure->kind)}, {"detail", mx.failure->detail}};
-  if (!mx.cname_chain.empty()) j["cname_chain"] = mx.cname_chain;
-  return j;
+void write_mx(JsonWriter& w, const probes::MxReport& mx) {
+  w.begin_object();
+  if (!mx.cname_chain.empty()) w.field("cname_chain", mx.cname_chain);
+  if (mx.failure) {
+    w.key("failure").begin_object().field("detail", mx.failure->detail).field("kind", resolver::to_string(mx.failure->kind)).end_object();
+  }
+  w.key("hosts").begin_array();
+  for (const auto& t : mx.targets) write_host(w, t);
+  w.end_array();
+  w.field("status", probes::to_string(mx.status));
+  w.end_object();
 }
 
 json query_log_json(const resolver::QueryLog& log) {
@@ -89,8 +108,16 @@ std::string tally_line(const Tally& t) {
                      t.warning, t.warning == 1 ? "" : "s", t.not_checked, t.info, t.ok);
 }
 
+void write_tally(JsonWriter& w, const Tally& t) {
+  w.begin_object().field("error", t.error).field("info", t.info).field("not_checked", t.not_checked).field("ok", t.ok);
+  w.field("warning", t.warning).end_object();
+}
+
 json tally_json(const Tally& t) {
-  return {{"ok", t.ok}, {"info", t.info}, {"warning", t.warning}, {"error", t.error}, {"not_checked", t.not_checked}};
+  std::string s;
+  JsonWriter w(s);
+  write_tally(w, t);
+  return json::parse(s);
 }
 
 void findings_text(std::string& out, const std::vector<Finding>& findings, const RenderOptions& o, const Paint& paint,
@@ -138,14 +165,27 @@ Severity Tally::worst() const {
   return Severity::ok;
 }
 
+namespace {
+
+void write_finding(JsonWriter& w, const Finding& f) {
+  w.begin_object().field("checked", f.checked).field("code", f.code);
+  if (!f.detail.empty()) w.field("detail", f.detail);
+  w.key("evidence");
+  write_evidence(w, f.evidence);
+  if (!f.fix.empty()) w.field("fix", f.fix);
+  w.field("probe", f.probe);
+  if (!f.reference.empty()) w.field("reference", f.reference);
+  w.field("severity", probes::to_string(f.severity)).field("subject", f.subject).field("summary", f.summary);
+  w.end_object();
+}
+
+}  // namespace
+
 json finding_json(const Finding& f) {
-  json j = {{"probe", f.probe},     {"code", f.code},       {"severity", probes::to_string(f.severity)},
-            {"checked", f.checked}, {"subject", f.subject}, {"summary", f.summary},
-            {"evidence", evidence_json(f.evidence)}};
-  if (!f.detail.empty()) j["detail"] = f.detail;
-  if (!f.reference.empty()) j["reference"] = f.reference;
-  if (!f.fix.empty()) j["fix"] = f.fix;
-  return j;
+  std::string s;
+  JsonWriter w(s);
+  write_finding(w, f);
+  return json::parse(s);
 }
 
 namespace {
@@ -212,26 +252,37 @@ json smtp_json(const probes::SmtpReport& r, bool verbose) {
 
 namespace {
 
-json domain_json(const DomainResult& r, bool verbose, Tally& t) {
-  json fs = json::array();
-  for (const auto& f : r.findings) {
-    t.add(f);
-    fs.push_back(finding_json(f));
-  }
-  json spf = {{"record", r.spf.record},           {"has_record", r.spf.has_record},
-              {"checked", r.spf.checked},         {"lookups", r.spf.lookups},
-              {"void_lookups", r.spf.void_lookups}, {"authorized", r.spf.authorized},
-              {"not_flattened", r.spf.unflattened}};
-  json bl = json::array();
+void write_dmarc_fields(JsonWriter& w, const probes::dmarc::DmarcDiscovery& d);
+
+/// One domain's result as a JSON object; `jsonl` adds the line's own schema and command.
+void write_domain(JsonWriter& w, const DomainResult& r, bool verbose, bool jsonl, Tally& t) {
+  for (const auto& f : r.findings) t.add(f);
+  w.begin_object();
+  if (jsonl) w.field("command", "check");
+  w.key("dmarc").begin_object();
+  write_dmarc_fields(w, r.dmarc);
+  w.end_object();
+  w.key("dnsbl").begin_object().key("results").begin_array();
   for (const auto& x : r.dnsbl.results) {
-    bl.push_back({{"target", x.target}, {"list", x.list_id}, {"state", probes::dnsbl::to_string(x.verdict.state)},
-                  {"code", x.verdict.code}, {"reason", x.verdict.reason}});
+    w.begin_object().field("code", x.verdict.code).field("list", x.list_id).field("reason", x.verdict.reason);
+    w.field("state", probes::dnsbl::to_string(x.verdict.state)).field("target", x.target).end_object();
   }
-  json d = {{"domain", r.domain}, {"mx", mx_json(r.mx)}, {"spf", spf}, {"dmarc", dmarc_json(r.dmarc)},
-            {"dnsbl", {{"results", bl}, {"skipped", r.dnsbl_skipped}}}, {"findings", fs},
-            {"summary", tally_json(t)}, {"worst", probes::to_string(t.worst())}};
-  if (r.smtp) d["smtp"] = smtp_json(*r.smtp, verbose);
-  return d;
+  w.end_array().field("skipped", r.dnsbl_skipped).end_object();
+  w.field("domain", r.domain);
+  w.key("findings").begin_array();
+  for (const auto& f : r.findings) write_finding(w, f);
+  w.end_array();
+  w.key("mx");
+  write_mx(w, r.mx);
+  if (jsonl) w.field("schema", schema_version);
+  if (r.smtp) w.key("smtp").raw(smtp_json(*r.smtp, verbose).dump(-1, ' ', false, json::error_handler_t::replace));
+  w.key("spf").begin_object().field("authorized", r.spf.authorized).field("checked", r.spf.checked);
+  w.field("has_record", r.spf.has_record).field("lookups", r.spf.lookups).field("not_flattened", r.spf.unflattened);
+  w.field("record", r.spf.record).field("void_lookups", r.spf.void_lookups).end_object();
+  w.key("summary");
+  write_tally(w, t);
+  w.field("worst", probes::to_string(t.worst()));
+  w.end_object();
 }
 
 json rejected_json(const RejectedInput& e) {
@@ -269,13 +320,14 @@ void CheckWriter::add(const DomainResult& r) {
   ++domains_seen_;
   Tally t;
   if (format_ == "jsonl" || format_ == "json") {
-    json d = domain_json(r, options_.verbose, t);
+    line_.clear();
+    JsonWriter w(line_);
+    write_domain(w, r, options_.verbose, format_ == "jsonl", t);
     if (format_ == "jsonl") {
-      d["schema"] = schema_version;
-      d["command"] = "check";
-      out_(dumped(d) + "\n");
+      line_ += '\n';
+      out_(line_);
     } else {
-      domains_.push_back(std::move(d));
+      domains_.push_back(json::parse(line_));
     }
   } else if (format_ == "junit") {
     std::string cases;
@@ -483,19 +535,33 @@ std::string spf_text(const probes::spf::SpfQuery& q, const probes::spf::SpfOutco
   return out;
 }
 
-json dmarc_json(const probes::dmarc::DmarcDiscovery& d) {
-  json j = {{"checked", d.checked}, {"org_domain", d.org_domain}, {"found_at", d.found_at}, {"rule", d.rule},
-            {"policy", d.policy}, {"policy_tag", d.policy_tag}};
-  if (!d.failure.empty()) j["failure"] = d.failure;
+namespace {
+
+void write_dmarc_fields(JsonWriter& w, const probes::dmarc::DmarcDiscovery& d) {
+  w.field("checked", d.checked);
+  if (!d.failure.empty()) w.field("failure", d.failure);
+  w.field("found_at", d.found_at).field("org_domain", d.org_domain).field("policy", d.policy);
+  w.field("policy_tag", d.policy_tag);
+  if (d.record) w.field("record", d.record->text).field("rua", d.record->rua).field("ruf", d.record->ruf);
+  w.field("rule", d.rule);
   if (d.record) {
-    json tags = json::object();
-    for (const auto& [k, t] : d.record->tags) tags[k] = {{"value", t.value}, {"explicit", t.explicit_}};
-    j["record"] = d.record->text;
-    j["tags"] = tags;
-    j["rua"] = d.record->rua;
-    j["ruf"] = d.record->ruf;
+    w.key("tags").begin_object();
+    for (const auto& [k, t] : d.record->tags) {
+      w.key(k).begin_object().field("explicit", t.explicit_).field("value", t.value).end_object();
+    }
+    w.end_object();
   }
-  return j;
+}
+
+}  // namespace
+
+json dmarc_json(const probes::dmarc::DmarcDiscovery& d) {
+  std::string s;
+  JsonWriter w(s);
+  w.begin_object();
+  write_dmarc_fields(w, d);
+  w.end_object();
+  return json::parse(s);
 }
 
 json dmarc_command_json(const probes::dmarc::DmarcDiscovery& d, const RunInfo& run, bool verbose) {

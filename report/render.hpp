@@ -103,6 +103,7 @@ class CheckWriter {
   std::size_t domains_seen_{0}, rejected_{0};
   nlohmann::json domains_, errors_ = nlohmann::json::array();
   std::string junit_suites_;
+  std::string line_;  ///< one JSON line, reused
   int junit_tests_{0}, junit_failures_{0}, junit_errors_{0};
 };
 

@@ -9,6 +9,8 @@
 # and the ratios bounceprobe / baseline. Needs root (network namespace).
 # BP_BENCH_LATENCY=1: also time single-domain checks through delay_proxy.py
 # (25 ms each way, so one lookup costs 50 ms) and print the rounds they took.
+# BP_BENCH_PERF=FILE: after the runs, record one more bounceprobe run with
+# `perf record -g` into FILE (read it with `perf report -i FILE`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
@@ -134,4 +136,8 @@ for n in "${sizes[@]}"; do
       printf "  median  bounceprobe %.0f domains/s, %.3f ms CPU/domain, %.1f MB peak RSS; c-ares loop %.0f domains/s, %.3f ms CPU/domain\n",
              n / median(w, NR), median(c, NR) * 1000 / n, median(m, NR) / 1024, n / median(bw, NR), median(bc, NR) * 1000 / n
       printf "  ratio bounceprobe / c-ares loop (median of interleaved pairs): wall %.2f, CPU %.2f\n", median(rw, NR), median(rc, NR) }'
+  if [ -n "${BP_BENCH_PERF:-}" ]; then
+    ip netns exec "$ns" perf record -q -g -o "$BP_BENCH_PERF" "${bp_cmd[@]}" > /dev/null 2>&1 || true
+    echo "  profile of one bounceprobe run: $BP_BENCH_PERF"
+  fi
 done
