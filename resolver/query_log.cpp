@@ -4,17 +4,28 @@
 
 namespace bp::resolver {
 
-void QueryLog::add(QueryRecord r) {
+void QueryLog::tally(std::string_view outcome, std::string_view detail) {
   ++sent_;
-  const auto& o = r.outcome;
-  if (o == "cancelled") {
+  if (outcome == "cancelled") {
     ++cancelled_;
-  } else if (o != "timeout" && o != "connection_refused" && o != "no_server" && o != "bad_name") {
+  } else if (outcome != "timeout" && outcome != "connection_refused" && outcome != "no_server" && outcome != "bad_name") {
     ++answered_;
   } else if (first_failure_.empty()) {
-    first_failure_ = o + ": " + r.detail;
+    first_failure_ = fmt::format("{}: {}", outcome, detail);
   }
+}
+
+void QueryLog::add(QueryRecord r) {
+  tally(r.outcome, r.detail);
   if (keep_) entries_.push_back(std::move(r));
+}
+
+void QueryLog::count(const Failure* failure) {
+  if (failure == nullptr) {
+    tally("answer", {});
+  } else {
+    tally(to_string(failure->kind), failure->detail);
+  }
 }
 
 std::string answer_text(const Lookup& result) {

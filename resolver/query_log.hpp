@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bp::resolver {
@@ -35,6 +36,9 @@ class QueryLog {
  public:
   explicit QueryLog(bool keep = true) : keep_(keep) {}
   void add(QueryRecord r);
+  /// Counts an attempt without building its record (when records are not kept):
+  /// an answer (nullptr) or the failure.
+  void count(const Failure* failure);
   void count_cache_hit() { ++cache_hits_; }
   /// \return the records kept (every attempt when keep is on, else none).
   const std::vector<QueryRecord>& entries() const { return entries_; }
@@ -49,6 +53,8 @@ class QueryLog {
   const std::string& first_failure() const { return first_failure_; }
 
  private:
+  void tally(std::string_view outcome, std::string_view detail);
+
   bool keep_;
   std::vector<QueryRecord> entries_;
   std::size_t sent_{0}, answered_{0}, cancelled_{0}, cache_hits_{0};

@@ -14,14 +14,28 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 
 namespace bp::resolver {
 
 namespace {
 struct Entry {
-  explicit Entry(asio::any_io_executor ex) : ready(ex) { ready.expires_at(asio::steady_timer::time_point::max()); }
   std::optional<Lookup> result;
-  asio::steady_timer ready;  ///< cancelled when the result arrives; waiters sleep on it
+  /// Made by the first asker who has to wait; cancelled when the result arrives.
+  std::unique_ptr<asio::steady_timer> ready;
+};
+
+/// A cache key: a normalized name and a type.
+struct Key {
+  std::string name;
+  RrType type;
+  bool operator==(const Key&) const = default;
+};
+struct KeyHash {
+  std::size_t operator()(const Key& k) const noexcept {
+    return std::hash<std::string_view>{}(k.name) ^ (static_cast<std::size_t>(k.type) * 0x9e3779b97f4a7c15ull);
+  }
 };
 }  // namespace
 
@@ -45,7 +59,7 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
   std::vector<std::unique_ptr<AresChannel>> channels;
   std::size_t next_channel{0};
   QueryLog log;
-  using Cache = std::map<std::pair<std::string, RrType>, std::shared_ptr<Entry>>;
+  using Cache = std::unordered_map<Key, std::shared_ptr<Entry>, KeyHash>;
   Cache cache;      ///< the young generation
   Cache old_cache;  ///< the previous one: dropped when the young one fills
   bool sent_any{false};
@@ -98,12 +112,12 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
 
   asio::awaitable<void> acquire_slot();
   void release_slot();
-  /// \return the cached result for (name, type) when it is complete, else nullptr.
-  const Lookup* ready(const std::string& name, RrType type);
+  /// \return the cached result for (normalized name, type) when it is complete, else nullptr.
+  const Lookup* ready(const Key& key);
   asio::awaitable<Lookup> resolve(std::string name, RrType type);
 };
 
-/// Follows a CNAME chain the server did not finish; shared by every handle.
+/// Follows a CNAME chain the server did not finish; shared by every handle. `name` is normalized.
 asio::awaitable<Lookup> follow(std::shared_ptr<Resolver::Core> core, std::string name, RrType type);
 
 std::string server_spec_problem(const std::string& spec) {
@@ -166,9 +180,9 @@ void Resolver::finish() {
 
 namespace {
 
+/// `name` is normalized.
 asio::awaitable<Lookup> cached(std::shared_ptr<Resolver::Core> core, std::string name, RrType type) {
-  name = normalize_name(name);
-  auto key = std::make_pair(name, type);
+  Key key{std::move(name), type};
   std::shared_ptr<Entry> hit;
   if (auto it = core->cache.find(key); it != core->cache.end()) {
     hit = it->second;
@@ -179,18 +193,23 @@ asio::awaitable<Lookup> cached(std::shared_ptr<Resolver::Core> core, std::string
   }
   if (hit) {
     core->log.count_cache_hit();
-    if (!hit->result) co_await hit->ready.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    if (!hit->result) {
+      if (!hit->ready) {
+        hit->ready = std::make_unique<asio::steady_timer>(core->ex, asio::steady_timer::time_point::max());
+      }
+      co_await hit->ready->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    }
     co_return *hit->result;
   }
-  auto entry = std::make_shared<Entry>(core->ex);
+  auto entry = std::make_shared<Entry>();
   if (core->cache.size() >= std::max<std::size_t>(1, core->options.cache_limit / 2)) {
     // Askers still waiting hold their entries; only the map's references go.
     core->old_cache = std::move(core->cache);
     core->cache.clear();
   }
-  core->cache.emplace(key, entry);
-  entry->result = co_await core->resolve(name, type);
-  entry->ready.cancel();
+  auto& slot = core->cache.emplace(std::move(key), entry).first->first;
+  entry->result = co_await core->resolve(slot.name, type);
+  if (entry->ready) entry->ready->cancel();
   co_return *entry->result;
 }
 
@@ -208,18 +227,17 @@ asio::awaitable<Lookup> follow(std::shared_ptr<Resolver::Core> core, std::string
     if (std::count(chain.begin(), chain.end(), part.back()) > 1) {
       co_return Failure{DnsFailure::bad_response, fmt::format("CNAME loop at {}", part.back()), -1, chain};
     }
-    result = co_await cached(core, part.back(), type);
+    result = co_await cached(core, normalize_name(part.back()), type);
   }
   if (!chain.empty()) {
     auto& tail = result.ok() ? result->cname_chain : result.error().cname_chain;
     tail.insert(tail.begin(), chain.begin(), chain.end());
-    if (result.ok()) result->qname = normalize_name(name);
+    if (result.ok()) result->qname = name;
   }
   co_return result;
 }
 
-const Lookup* Resolver::Core::ready(const std::string& name, RrType type) {
-  const auto key = std::make_pair(normalize_name(name), type);
+const Lookup* Resolver::Core::ready(const Key& key) {
   auto it = cache.find(key);
   if (it == cache.end()) {
     it = old_cache.find(key);
@@ -233,8 +251,10 @@ const Lookup* Resolver::Core::ready(const std::string& name, RrType type) {
 }
 
 asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
-  // Answered already (provider records, the blocklist zones' tests): no coroutine, no timer.
-  if (const Lookup* hit = core_->ready(name, type)) co_return *hit;
+  Key key{normalize_name(name), type};
+  // Answered already (provider records, the blocklist zones' tests): no timer.
+  if (const Lookup* hit = core_->ready(key)) co_return *hit;
+  name = std::move(key.name);
   if (deadline_ == Clock::time_point::max()) co_return co_await follow(core_, std::move(name), type);
   const auto late = [&] {
     return Failure{DnsFailure::timeout, "the target's deadline passed before an answer came", -1, {}};
@@ -263,10 +283,12 @@ asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
   co_return std::move(*race->result);
 }
 
-const Lookup* Resolver::peek(const std::string& name, RrType type) const { return core_->ready(name, type); }
+const Lookup* Resolver::peek(const std::string& name, RrType type) const {
+  return core_->ready(Key{normalize_name(name), type});
+}
 
 void Resolver::prefetch(std::string name, RrType type) {
-  asio::co_spawn(core_->ex, follow(core_, std::move(name), type), [](std::exception_ptr e, Lookup) {
+  asio::co_spawn(core_->ex, follow(core_, normalize_name(name), type), [](std::exception_ptr e, Lookup) {
     if (e) std::rethrow_exception(e);  // a bug, not an outcome: let it reach run()
   });
 }
@@ -333,16 +355,19 @@ asio::awaitable<Lookup> Resolver::Core::resolve(std::string name, RrType type) {
       case AresStatusClass::no_server:
       case AresStatusClass::other: result = Failure{DnsFailure::no_server, raw.status_text, -1, {}}; break;
     }
-    QueryRecord rec{name, type, attempt, "answer", {}, {}, {}, ms};
-    if (result.ok()) {
-      rec.cname_chain = result->cname_chain;
-      for (const auto& r : result->records) rec.answers.push_back(r.rdata_text());
-    } else {
-      rec.outcome = std::string(to_string(result.error().kind));
-      rec.detail = result.error().detail;
-      rec.cname_chain = result.error().cname_chain;
+    if (!log.keeps()) {
+      log.count(result.ok() ? nullptr : &result.error());
+    } else if (QueryRecord rec{name, type, attempt, "answer", {}, {}, {}, ms}; true) {
+      if (result.ok()) {
+        rec.cname_chain = result->cname_chain;
+        for (const auto& r : result->records) rec.answers.push_back(r.rdata_text());
+      } else {
+        rec.outcome = std::string(to_string(result.error().kind));
+        rec.detail = result.error().detail;
+        rec.cname_chain = result.error().cname_chain;
+      }
+      log.add(std::move(rec));
     }
-    log.add(std::move(rec));
     if (result.ok() || result.error().kind != DnsFailure::timeout || !stopped.empty()) break;
   }
   co_return result;
