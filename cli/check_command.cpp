@@ -130,7 +130,9 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
 
   probes::Severity threshold = probes::Severity::error;
   probes::parse_severity(o.fail_on, &threshold);
-  // Results are written as they come: flushed, so that a pipeline sees each line at once.
+  // Results are written as they come: flushed, so that a pipeline sees each line at once,
+  // in one write each (a line is larger than stdio's default buffer).
+  std::setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
   report::CheckWriter writer(o.format, render_options(o), threshold, [](std::string_view s) {
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);

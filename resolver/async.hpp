@@ -2,8 +2,14 @@
  * NAME
  *	async 3h
  * SUMMARY
- *	what Asio 1.22 lacks for fan-out: when_all over a runtime-sized set
+ *	what Asio 1.22 lacks: an event to wait for, and when_all over a runtime-sized set
  * DESCRIPTION
+ *	Event is a one-shot signal: co_await event.wait() returns once set() was
+ *	called (at once if it was). Waiters are resumed through their executor,
+ *	never inside set(), and hold the loop's work while they wait, as a timer
+ *	would; unlike a timer used as a condition variable, waiting costs no
+ *	timer-queue operation.
+ *
  *	Debian 12's Asio has only the variadic experimental parallel_group, so
  *	waiting on "every MX target" needs this helper. Each operation runs as its
  *	own coroutine on the caller's executor; the caller resumes when all have
@@ -12,10 +18,13 @@
  *--*/
 #pragma once
 
-#include <asio/experimental/as_tuple.hpp>
+#include <asio/any_io_executor.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/steady_timer.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -26,17 +35,71 @@
 
 namespace bp {
 
+/// A one-shot event: wait() completes once set() has been called.
+class Event {
+ public:
+  explicit Event(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+
+  bool is_set() const { return set_; }
+
+  /// Resumes every waiter (posted, not called here); later waits complete at once.
+  void set() {
+    if (set_) return;
+    set_ = true;
+    auto waiters = std::move(waiters_);
+    waiters_.clear();
+    for (auto& w : waiters) w->resume();
+  }
+
+  /// \return an awaitable that completes once the event is set.
+  asio::awaitable<void> wait() {
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+        [this](auto handler) {
+          using H = decltype(handler);
+          auto w = std::make_unique<Waiter<H>>(std::move(handler), ex_);
+          if (set_) {
+            w->resume();
+          } else {
+            waiters_.push_back(std::move(w));
+          }
+        },
+        asio::use_awaitable);
+  }
+
+ private:
+  struct WaiterBase {
+    virtual ~WaiterBase() = default;
+    virtual void resume() = 0;
+  };
+  template <typename Handler>
+  struct Waiter final : WaiterBase {
+    Waiter(Handler h, const asio::any_io_executor& ex)
+        : handler(std::move(h)), work(asio::get_associated_executor(handler, ex)) {}
+    void resume() override {
+      auto ex = work.get_executor();
+      asio::post(ex, std::move(handler));
+      work.reset();
+    }
+    Handler handler;
+    asio::executor_work_guard<asio::associated_executor_t<Handler, asio::any_io_executor>> work;
+  };
+
+  asio::any_io_executor ex_;
+  bool set_{false};
+  std::vector<std::unique_ptr<WaiterBase>> waiters_;
+};
+
 /// \return the results of every operation, in input order, once all have finished.
 template <typename T>
 asio::awaitable<std::vector<T>> when_all(std::vector<asio::awaitable<T>> ops) {
   auto ex = co_await asio::this_coro::executor;
   struct State {
-    explicit State(asio::any_io_executor e, std::size_t n) : results(n), remaining(n), done(e) {
-      done.expires_at(asio::steady_timer::time_point::max());
-    }
+    explicit State(asio::any_io_executor e, std::size_t n) : results(n), remaining(n), done(e) {}
     std::vector<std::optional<T>> results;
     std::size_t remaining;
-    asio::steady_timer done;
+    Event done;
     std::exception_ptr error;
   };
   auto state = std::make_shared<State>(ex, ops.size());
@@ -47,11 +110,11 @@ asio::awaitable<std::vector<T>> when_all(std::vector<asio::awaitable<T>> ops) {
       } else {
         state->results[i] = std::move(value);
       }
-      if (--state->remaining == 0) state->done.cancel();
+      if (--state->remaining == 0) state->done.set();
     });
   }
   if (state->remaining > 0) {
-    co_await state->done.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    co_await state->done.wait();
   }
   if (state->error) std::rethrow_exception(state->error);
   std::vector<T> out;

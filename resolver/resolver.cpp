@@ -1,5 +1,6 @@
 #include "resolver.hpp"
 
+#include "async.hpp"
 #include "domain_name.hpp"
 #include "wire.hpp"
 
@@ -21,9 +22,17 @@ namespace bp::resolver {
 
 namespace {
 struct Entry {
+  explicit Entry(asio::any_io_executor ex) : ready(std::move(ex)) {}
   std::optional<Lookup> result;
-  /// Made by the first asker who has to wait; cancelled when the result arrives.
-  std::unique_ptr<asio::steady_timer> ready;
+  Event ready;  ///< set when the result arrives
+};
+
+/// One lookup raced against its target's deadline.
+struct Race {
+  explicit Race(asio::any_io_executor ex) : done(std::move(ex)) {}
+  Event done;  ///< set by the answer or by the deadline, whichever comes first
+  std::optional<Lookup> result;
+  std::exception_ptr error;
 };
 
 /// A cache key: a normalized name and a type.
@@ -117,6 +126,35 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
   asio::awaitable<Lookup> resolve(std::string name, RrType type);
 };
 
+/// One target's deadline: a single timer that ends the waits of every lookup
+/// raced against it, instead of a timer per lookup.
+struct Resolver::TargetClock {
+  TargetClock(asio::any_io_executor ex, Clock::time_point t) : deadline(t), timer(std::move(ex), t) {}
+  Clock::time_point deadline;
+  asio::steady_timer timer;  ///< cancelled when the last handle on the target goes
+  bool expired{false};
+  std::vector<std::weak_ptr<Race>> races;
+
+  static void arm(const std::shared_ptr<TargetClock>& clock) {
+    clock->timer.async_wait([weak = std::weak_ptr<TargetClock>(clock)](asio::error_code ec) {
+      auto c = weak.lock();
+      if (ec || !c) return;
+      c->expired = true;
+      for (auto& w : c->races) {
+        if (auto r = w.lock()) r->done.set();
+      }
+      c->races.clear();
+    });
+  }
+
+  void add(const std::shared_ptr<Race>& race) {
+    if (races.size() >= 64) {
+      std::erase_if(races, [](const std::weak_ptr<Race>& w) { return w.expired(); });
+    }
+    races.push_back(race);
+  }
+};
+
 /// Follows a CNAME chain the server did not finish; shared by every handle. `name` is normalized.
 asio::awaitable<Lookup> follow(std::shared_ptr<Resolver::Core> core, std::string name, RrType type);
 
@@ -162,7 +200,9 @@ Resolver::~Resolver() = default;
 
 Resolver Resolver::with_deadline(Clock::time_point deadline) const {
   Resolver view = *this;
-  view.deadline_ = std::min(deadline_, deadline);
+  if (clock_ && clock_->deadline <= deadline) return view;
+  view.clock_ = std::make_shared<TargetClock>(core_->ex, deadline);
+  TargetClock::arm(view.clock_);
   return view;
 }
 
@@ -193,15 +233,10 @@ asio::awaitable<Lookup> cached(std::shared_ptr<Resolver::Core> core, std::string
   }
   if (hit) {
     core->log.count_cache_hit();
-    if (!hit->result) {
-      if (!hit->ready) {
-        hit->ready = std::make_unique<asio::steady_timer>(core->ex, asio::steady_timer::time_point::max());
-      }
-      co_await hit->ready->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-    }
+    if (!hit->result) co_await hit->ready.wait();
     co_return *hit->result;
   }
-  auto entry = std::make_shared<Entry>();
+  auto entry = std::make_shared<Entry>(core->ex);
   if (core->cache.size() >= std::max<std::size_t>(1, core->options.cache_limit / 2)) {
     // Askers still waiting hold their entries; only the map's references go.
     core->old_cache = std::move(core->cache);
@@ -209,7 +244,7 @@ asio::awaitable<Lookup> cached(std::shared_ptr<Resolver::Core> core, std::string
   }
   auto& slot = core->cache.emplace(std::move(key), entry).first->first;
   entry->result = co_await core->resolve(slot.name, type);
-  if (entry->ready) entry->ready->cancel();
+  entry->ready.set();
   co_return *entry->result;
 }
 
@@ -255,29 +290,24 @@ asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
   // Answered already (provider records, the blocklist zones' tests): no timer.
   if (const Lookup* hit = core_->ready(key)) co_return *hit;
   name = std::move(key.name);
-  if (deadline_ == Clock::time_point::max()) co_return co_await follow(core_, std::move(name), type);
+  if (!clock_) co_return co_await follow(core_, std::move(name), type);
   const auto late = [&] {
     return Failure{DnsFailure::timeout, "the target's deadline passed before an answer came", -1, {}};
   };
-  if (Clock::now() >= deadline_) co_return late();
+  if (clock_->expired || Clock::now() >= clock_->deadline) co_return late();
   // Race the lookup against this handle's deadline. The lookup itself goes on
   // (bounded by timeout x tries and the run deadline): other targets may share it.
-  struct Race {
-    explicit Race(asio::any_io_executor ex, Clock::time_point t) : timer(ex, t) {}
-    asio::steady_timer timer;
-    std::optional<Lookup> result;
-    std::exception_ptr error;
-  };
-  auto race = std::make_shared<Race>(core_->ex, deadline_);
+  auto race = std::make_shared<Race>(core_->ex);
+  clock_->add(race);
   asio::co_spawn(core_->ex, follow(core_, std::move(name), type), [race](std::exception_ptr e, Lookup l) {
     if (e) {
       race->error = e;
     } else {
       race->result = std::move(l);
     }
-    race->timer.cancel();
+    race->done.set();
   });
-  co_await race->timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  co_await race->done.wait();
   if (race->error) std::rethrow_exception(race->error);
   if (!race->result) co_return late();
   co_return std::move(*race->result);

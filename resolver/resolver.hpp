@@ -115,10 +115,11 @@ class Resolver {
   bool mute() const;
 
   struct Core;
+  struct TargetClock;
 
  private:
   std::shared_ptr<Core> core_;
-  Clock::time_point deadline_{Clock::time_point::max()};
+  std::shared_ptr<TargetClock> clock_;  ///< this handle's deadline, if any
 };
 
 }  // namespace bp::resolver
