@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -716,6 +717,55 @@ TEST_CASE("an unreachable or mute resolver: exit 3, one line, within timeout x t
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK(r.seconds < 3.0);  // 2 tries x 300 ms, plus process start-up
   }
+}
+
+TEST_CASE("a resolver that loses every second query: retries stay bounded, every domain ends with a result or 'not checked'") {
+  // 192.0.2.92 forwards to Knot and drops every second query it gets.
+  const std::string domains = " example.com example.org sub.example.org nullmx.example.net nullmix.example.net "
+                              "cname-mx.example.net literal-mx.example.net dangling-mx.example.net private-mx.example.net "
+                              "shop.example.com";
+  const std::string opts = std::string(routable) + " --json -v --timeout 300 --tries 2";
+  auto clean = bp("check" + opts + domains);
+  auto lossy = bp("check" + opts + " --resolver 192.0.2.92" + domains);
+  CAPTURE(lossy.err);
+  REQUIRE(clean.j.is_object());
+  REQUIRE(lossy.j.is_object());
+  CHECK(lossy.rc != 3);  // it does answer: not a mute resolver
+  CHECK(lossy.seconds < 8.0);
+  const auto& cd = clean.j["domains"];
+  const auto& ld = lossy.j["domains"];
+  REQUIRE(ld.size() == cd.size());
+  // Bounded retries: no question is sent more than `tries` times, and some were retried.
+  std::map<std::pair<std::string, std::string>, int> attempts;
+  int retried = 0;
+  for (const auto& q : lossy.j["run"]["queries"]["log"]) {
+    const int a = q["attempt"].get<int>();
+    CHECK(a >= 1);
+    CHECK(a <= 2);
+    retried += a == 2 ? 1 : 0;
+    attempts[{q["name"].get<std::string>(), q["type"].get<std::string>()}] += 1;
+  }
+  CHECK(retried > 0);
+  for (const auto& [question, n] : attempts) {
+    CAPTURE(question.first);
+    CHECK(n <= 2);
+  }
+  // Every domain ends with a result; what was lost is "not checked", never a different answer.
+  int not_checked = 0;
+  for (std::size_t i = 0; i < ld.size(); ++i) {
+    const auto& l = ld[i];
+    const auto& c = cd[i];
+    CAPTURE(l["domain"].get<std::string>());
+    REQUIRE(l["domain"] == c["domain"]);
+    CHECK(!l["findings"].empty());
+    const auto mx = l["mx"]["status"].get<std::string>();
+    CHECK((mx == c["mx"]["status"].get<std::string>() || mx == "lookup_failed"));
+    if (l["spf"]["checked"] == true) CHECK(l["spf"]["record"] == c["spf"]["record"]);
+    if (l["dmarc"]["checked"] == true) CHECK(l["dmarc"]["policy"] == c["dmarc"]["policy"]);
+    not_checked += l["summary"]["not_checked"].get<int>();
+  }
+  // Some lookups lost both tries (a 1 in 4 chance each): they are said to be unchecked.
+  CHECK(not_checked > 0);
 }
 
 TEST_CASE("deadlines: a mute resolver ends 10,000 domains with exit 3 within timeout x tries") {

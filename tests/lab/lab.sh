@@ -12,7 +12,8 @@
 # namespace's resolv.conf), 192.0.2.54 rbldnsd serving blocklist zones named
 # like the real lists (tests/lab/rbldnsd), 192.0.2.98 a mute DNS peer, 192.0.2.95
 # one answering garbage, 192.0.2.94 one answering another question, 192.0.2.93
-# one sending truncated replies, 192.0.2.97 nothing at all. Mail: Postfix on
+# one sending truncated replies, 192.0.2.92 one forwarding to Knot that loses
+# every second query, 192.0.2.97 nothing at all. Mail: Postfix on
 # 192.0.2.25-30 and [2001:db8::26] (see mail.sh), odd SMTP peers on
 # 192.0.2.40-45 (tests/support/smtp_peer.cpp), extra client addresses
 # 198.51.100.77 (on the lab Postfix's client blocklist) and 198.51.100.78.
@@ -43,7 +44,7 @@ start() {
   echo "$ns" > "$state/netns"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  for a in $dns_addr $rbl_addr $mute_addr 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs \
+  for a in $dns_addr $rbl_addr $mute_addr 192.0.2.92 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs \
            192.0.2.40 192.0.2.41 192.0.2.42 192.0.2.43 192.0.2.44 192.0.2.45 198.51.100.77 198.51.100.78; do
     ip -n "$ns" addr add "$a/32" dev lo
   done
@@ -104,8 +105,8 @@ CONF
     ip netns exec "$ns" "$mute_bin" $mute_addr 53 > "$state/mute.log" 2>&1 &
     echo $! > "$state/mute.pid"
     local i=0
-    for pair in 192.0.2.95:garbage 192.0.2.94:mismatch 192.0.2.93:truncated; do
-      ip netns exec "$ns" "$mute_bin" "${pair%%:*}" 53 "${pair##*:}" > /dev/null 2>&1 &
+    for pair in 192.0.2.95:garbage 192.0.2.94:mismatch 192.0.2.93:truncated 192.0.2.92:lossy:$dns_addr; do
+      ip netns exec "$ns" "$mute_bin" "${pair%%:*}" 53 "${pair#*:}" > /dev/null 2>&1 &
       echo $! > "$state/hostile$i.pid"
       i=$((i + 1))
     done
@@ -142,7 +143,7 @@ stop_lab() {
   local ns
   ns=$(cat "$state/netns")
   stop_postfix
-  for p in knot mute rbldnsd hostile0 hostile1 hostile2 peer0 peer1 peer2 peer3 peer4 peer5; do
+  for p in knot mute rbldnsd hostile0 hostile1 hostile2 hostile3 peer0 peer1 peer2 peer3 peer4 peer5; do
     if [ -f "$state/$p.pid" ]; then
       kill "$(cat "$state/$p.pid")" 2>/dev/null || true
       rm -f "$state/$p.pid"

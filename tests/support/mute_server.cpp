@@ -3,6 +3,8 @@
 //   garbage   answers every UDP query with random bytes that keep its ID
 //   mismatch  answers with a well-formed reply for another question
 //   truncated answers with the header only, claiming 5 answer records
+//   lossy:IP  forwards to the DNS server at IP:53 and drops every second query,
+//             so that half the answers never come (retries must stay bounded)
 // A client must give up within its timeout, or reject the reply, never crash or hang.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,12 +15,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: mute_server ADDRESS PORT [mute|garbage|mismatch|truncated]\n");
+    std::fprintf(stderr, "usage: mute_server ADDRESS PORT [mute|garbage|mismatch|truncated|lossy:IP]\n");
     return 2;
   }
   const std::string mode = argc > 3 ? argv[3] : "mute";
@@ -38,16 +42,51 @@ int main(int argc, char** argv) {
     std::perror("mute_server: bind");
     return 1;
   }
+  // lossy: one socket towards the upstream server; replies go back to the
+  // client that sent the query with that ID.
+  int up = -1;
+  std::map<std::pair<unsigned char, unsigned char>, sockaddr_in> asked;
+  unsigned long queries = 0;
+  if (mode.rfind("lossy:", 0) == 0) {
+    sockaddr_in ua{};
+    ua.sin_family = AF_INET;
+    ua.sin_port = htons(53);
+    if (inet_pton(AF_INET, mode.c_str() + 6, &ua.sin_addr) != 1) {
+      std::fprintf(stderr, "mute_server: bad upstream in %s\n", mode.c_str());
+      return 2;
+    }
+    up = socket(AF_INET, SOCK_DGRAM, 0);
+    if (connect(up, reinterpret_cast<sockaddr*>(&ua), sizeof ua) != 0) {
+      std::perror("mute_server: connect");
+      return 1;
+    }
+  }
   std::vector<int> held;
   char buf[65536];
   for (;;) {
-    pollfd fds[2] = {{udp, POLLIN, 0}, {tcp, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) continue;
+    pollfd fds[3] = {{udp, POLLIN, 0}, {tcp, POLLIN, 0}, {up, POLLIN, 0}};
+    if (poll(fds, up >= 0 ? 3 : 2, -1) < 0) continue;
+    if (up >= 0 && (fds[2].revents & POLLIN) != 0) {
+      auto n = recv(up, buf, sizeof buf, 0);
+      if (n >= 12) {
+        auto it = asked.find({static_cast<unsigned char>(buf[0]), static_cast<unsigned char>(buf[1])});
+        if (it != asked.end()) {
+          sendto(udp, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&it->second), sizeof it->second);
+          asked.erase(it);
+        }
+      }
+    }
     if ((fds[0].revents & POLLIN) != 0) {
       sockaddr_in peer{};
       socklen_t plen = sizeof peer;
       auto n = recvfrom(udp, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&peer), &plen);
       if (n < 12 || mode == "mute") continue;
+      if (up >= 0) {
+        if (++queries % 2 == 0) continue;  // this one is lost
+        asked[{static_cast<unsigned char>(buf[0]), static_cast<unsigned char>(buf[1])}] = peer;
+        send(up, buf, static_cast<std::size_t>(n), 0);
+        continue;
+      }
       std::vector<unsigned char> reply;
       if (mode == "garbage") {
         reply.assign(buf, buf + 2);  // keep the ID so the client reads it
