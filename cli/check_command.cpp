@@ -142,7 +142,7 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
   const std::size_t targets = total.value_or(std::numeric_limits<std::size_t>::max());
   DnsRun dns(o, targets, !o.no_smtp);
   probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
-  engine::CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), gate, catalog, std::move(settings)};
+  engine::CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), gate, catalog, std::move(settings), dns.live_resolver()};
   Progress progress(!o.quiet && isatty(fileno(stderr)) != 0 && targets > 1, total);
   StreamSink sink(writer, dns.resolver(), threshold, progress);
   engine::RunOptions run;

@@ -41,6 +41,8 @@ struct CommonOptions {
   std::string fail_on{"error"};
   std::string color{"auto"};
   std::vector<std::string> routable;
+  std::vector<std::string> zone_files;  ///< --zone-file FILE|ORIGIN=FILE: answers for those zones from the files
+  bool compare{false};                  ///< check: also run against live DNS and list what the files change
   std::string catalog_file;
   std::string profile_file;
   std::vector<std::string> dnsbl_resolvers;  ///< resolvers for blocklist queries (Spamhaus refuses public ones)

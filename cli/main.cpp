@@ -51,6 +51,10 @@ void add_common(CLI::App* cmd, bp::cli::CommonOptions& o, bool dns) {
     cmd->add_option("--run-deadline", o.run_deadline_s,
                     "seconds the whole run's DNS work may take (default: --deadline for one domain, none for several)")
         ->check(seconds_between(0.05, 86400.0));
+    cmd->add_option("--zone-file", o.zone_files,
+                    "answer for this zone from a zone file (RFC 1035 master format) instead of DNS: a change "
+                    "before it is published; FILE, or ORIGIN=FILE for a file without SOA (repeatable)")
+        ->allow_extra_args(false);
     cmd->add_option("--routable", o.routable, "treat addresses in this CIDR as routable (labs; repeatable)")
         ->allow_extra_args(false);
     cmd->add_option("--dnsbl-resolver", o.dnsbl_resolvers,
@@ -102,6 +106,7 @@ int main(int argc, char** argv) {
   check->add_option("--zone", o.zones, "also query this blocklist zone (ZONE or ZONE:domain; repeatable)")
       ->allow_extra_args(false);
   add_common(check, o, true);
+  check->add_flag("--compare", o.compare, "with --zone-file: also check against live DNS and list what the files add and remove");
   add_smtp(check, o, true);
 
   std::string from, to;

@@ -49,7 +49,17 @@ AddressPolicy address_policy(const CommonOptions& o) {
 std::chrono::milliseconds seconds_to_ms(double s) { return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000.0)); }
 
 /// `targets`: how many domains the run checks; one target's run ends at its deadline.
-resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t targets, bool dialogue) {
+std::shared_ptr<const resolver::ZoneOverlay> zone_overlay(const CommonOptions& o) {
+  if (o.zone_files.empty()) return nullptr;
+  try {
+    return resolver::ZoneOverlay::load(o.zone_files);
+  } catch (const resolver::ZoneFileError& e) {
+    throw UsageError(e.what());
+  }
+}
+
+resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t targets, bool dialogue,
+                                           std::shared_ptr<const resolver::ZoneOverlay> overlay) {
   for (const auto& s : o.resolvers) {
     if (auto why = resolver::server_spec_problem(s); !why.empty()) {
       throw UsageError(fmt::format("--resolver '{}': {}", probes::shown(s), why));
@@ -58,6 +68,7 @@ resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t t
   resolver::ResolverOptions r{o.resolvers, std::chrono::milliseconds(o.timeout_ms), o.tries};
   r.keep_log = o.verbose;
   r.sockets = o.dns_sockets;  // the query log is evidence for -v only; counts are always kept
+  r.overlay = std::move(overlay);
   if (o.run_deadline_s > 0) {
     r.run_deadline = seconds_to_ms(o.run_deadline_s);
   } else if (targets <= 1 && !dialogue) {

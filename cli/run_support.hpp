@@ -59,9 +59,13 @@ report::RenderOptions render_options(const CommonOptions& o);
 probes::AddressPolicy address_policy(const CommonOptions& o);
 std::chrono::milliseconds seconds_to_ms(double s);
 
+/// \return the zone files of --zone-file, read once (nullptr without any); a bad file is a UsageError.
+std::shared_ptr<const resolver::ZoneOverlay> zone_overlay(const CommonOptions& o);
+
 /// `targets`: how many domains the run checks; one target's run without an SMTP
-/// `dialogue` ends at its deadline.
-resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t targets = 1, bool dialogue = false);
+/// `dialogue` ends at its deadline. `overlay`: zones answered from files.
+resolver::ResolverOptions resolver_options(const CommonOptions& o, std::size_t targets, bool dialogue,
+                                           std::shared_ptr<const resolver::ZoneOverlay> overlay);
 
 /// Asks the resolver one cheap question (". NS") next to the real work, so that a
 /// domain whose every lookup times out is not mistaken for a dead resolver.
@@ -76,14 +80,21 @@ class DnsRun {
  public:
   /// `targets`: how many domains the run checks (deadlines: see resolver_options).
   explicit DnsRun(const CommonOptions& o, std::size_t targets = 1, bool dialogue = false)
-      : r_(ctx_.get_executor(), resolver_options(o, targets, dialogue)) {
+      : overlay_(zone_overlay(o)), r_(ctx_.get_executor(), resolver_options(o, targets, dialogue, overlay_)) {
     start_reachability_probe(r_);
     if (!o.dnsbl_resolvers.empty()) {
       CommonOptions bl = o;
       bl.resolvers = o.dnsbl_resolvers;
-      dnsbl_.emplace(ctx_.get_executor(), resolver_options(bl, targets, dialogue));
+      dnsbl_.emplace(ctx_.get_executor(), resolver_options(bl, targets, dialogue, overlay_));
+    }
+    if (o.compare) {
+      if (!overlay_) throw UsageError("--compare compares live DNS with --zone-file: give the zone file");
+      live_.emplace(ctx_.get_executor(), resolver_options(o, targets, dialogue, nullptr));
     }
   }
+
+  /// The resolver without the zone files (--compare), or nullptr.
+  resolver::Resolver* live_resolver() { return live_ ? &*live_ : nullptr; }
 
   resolver::Resolver& resolver() { return r_; }
   /// The resolver for blocklist queries: --dnsbl-resolver, else the main one.
@@ -97,6 +108,7 @@ class DnsRun {
     T value = run_loop(ctx_, std::move(op), [this] {
       r_.finish();
       if (dnsbl_) dnsbl_->finish();
+      if (live_) live_->finish();
     });
     ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     require_reachable_resolver(r_);
@@ -111,8 +123,10 @@ class DnsRun {
 
  private:
   asio::io_context ctx_;
+  std::shared_ptr<const resolver::ZoneOverlay> overlay_;
   resolver::Resolver r_;
   std::optional<resolver::Resolver> dnsbl_;
+  std::optional<resolver::Resolver> live_;
   double ms_{0};
 };
 

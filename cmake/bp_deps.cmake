@@ -18,6 +18,10 @@ add_library(idn2::idn2 ALIAS PkgConfig::IDN2)
 
 pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl)
 
+# Knot DNS's zone scanner (libknot-dev) reads zone files for --zone-file.
+pkg_check_modules(ZSCANNER REQUIRED IMPORTED_TARGET libzscanner)
+add_library(zscanner::zscanner ALIAS PkgConfig::ZSCANNER)
+
 # GMime reads bounce messages: MIME structure, transfer encodings, charsets (through iconv), encoded words.
 pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
 add_library(gmime::gmime ALIAS PkgConfig::GMIME)

@@ -35,7 +35,37 @@ asio::awaitable<std::optional<probes::SmtpReport>> maybe_smtp(resolver::Resolver
 
 }  // namespace
 
+namespace {
+asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::string domain);
+}  // namespace
+
+report::Comparison compare_findings(const std::vector<probes::Finding>& before, const std::vector<probes::Finding>& changed) {
+  auto same = [](const probes::Finding& a, const probes::Finding& b) {
+    return a.code == b.code && a.subject == b.subject && a.severity == b.severity && a.checked == b.checked &&
+           a.summary == b.summary;
+  };
+  auto missing_from = [&](const std::vector<probes::Finding>& from, const std::vector<probes::Finding>& in) {
+    std::vector<probes::Finding> out;
+    for (const auto& f : from) {
+      if (std::none_of(in.begin(), in.end(), [&](const probes::Finding& g) { return same(f, g); })) out.push_back(f);
+    }
+    return out;
+  };
+  return {missing_from(changed, before), missing_from(before, changed)};
+}
+
 asio::awaitable<report::DomainResult> check_domain(const CheckContext& cx, std::string domain) {
+  if (cx.live == nullptr) co_return co_await check_one(cx, std::move(domain));
+  CheckContext live{*cx.live, cx.blr, cx.gate, cx.catalog, cx.settings, nullptr};
+  using namespace asio::experimental::awaitable_operators;
+  auto [changed, before] = co_await (check_one(cx, domain) && check_one(live, domain));
+  changed.compare = compare_findings(before.findings, changed.findings);
+  co_return changed;
+}
+
+namespace {
+
+asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::string domain) {
   // This domain's handles: its lookups stop waiting at its deadline.
   const auto until = resolver::Resolver::Clock::now() + cx.settings.deadline;
   auto r = cx.r.with_deadline(until);
@@ -142,8 +172,20 @@ asio::awaitable<report::DomainResult> check_domain(const CheckContext& cx, std::
     for (const auto& f : d.smtp->findings) d.findings.push_back(f);
     for (auto& f : report::observed_findings(report::observe(cx.catalog, *d.smtp))) d.findings.push_back(std::move(f));
   }
+  if (const auto& overlay = cx.r.options().overlay; overlay && overlay->covering(domain) == nullptr) {
+    std::string origins;
+    for (const auto& o : overlay->origins()) origins += (origins.empty() ? "" : ", ") + o;
+    auto f = probes::make_finding("zone", "zone.not-covered", probes::Severity::warning, domain,
+                                  fmt::format("the zone files ({}) do not cover {}: its own records come from DNS, "
+                                              "not from the files",
+                                              origins, domain));
+    f.fix = "Give this domain's zone file (or its parent zone's) with --zone-file, or check the domain the file is for.";
+    d.findings.insert(d.findings.begin(), std::move(f));
+  }
   co_return d;
 }
+
+}  // namespace
 
 std::optional<std::string> parse_domain(const std::string& raw, std::string* error) {
   std::string problem;

@@ -53,10 +53,18 @@ struct CheckContext {
   probes::SmtpGate& gate;
   const report::Catalog& catalog;
   CheckSettings settings;
+  /// --compare: the resolver without the zone files; each domain is also checked
+  /// against it, and the result lists what the files add and remove.
+  resolver::Resolver* live{nullptr};
 };
 
-/// One domain's whole check. `cx` must outlive the coroutine.
+/// One domain's whole check (and its comparison with live DNS when cx.live is set).
+/// `cx` must outlive the coroutine.
 asio::awaitable<report::DomainResult> check_domain(const CheckContext& cx, std::string domain);
+
+/// \return what `changed` has that `before` has not (added) and the reverse (removed),
+/// findings being the same when their code, subject, severity and summary are.
+report::Comparison compare_findings(const std::vector<probes::Finding>& before, const std::vector<probes::Finding>& changed);
 
 /// \return the domain in ASCII (IDNA), or nullopt with `error` saying what is wrong (its input quoted safely).
 std::optional<std::string> parse_domain(const std::string& raw, std::string* error);

@@ -259,6 +259,13 @@ void write_domain(JsonWriter& w, const DomainResult& r, bool verbose, bool jsonl
   for (const auto& f : r.findings) t.add(f);
   w.begin_object();
   if (jsonl) w.field("command", "check");
+  if (r.compare) {
+    w.key("compare").begin_object().key("added").begin_array();
+    for (const auto& f : r.compare->added) write_finding(w, f);
+    w.end_array().key("removed").begin_array();
+    for (const auto& f : r.compare->removed) write_finding(w, f);
+    w.end_array().end_object();
+  }
   w.key("dmarc").begin_object();
   write_dmarc_fields(w, r.dmarc);
   w.end_object();
@@ -356,6 +363,13 @@ void CheckWriter::add(const DomainResult& r) {
     std::string out = fmt::format("{}\n", paint("1;4", r.domain));
     for (const auto& f : r.findings) t.add(f);
     findings_text(out, r.findings, options_, paint, "  ");
+    if (r.compare) {
+      const auto n = r.compare->added.size() + r.compare->removed.size();
+      out += fmt::format("  {}\n", paint("1", n == 0 ? "no change against live DNS" : "changes against live DNS"));
+      for (const auto& [sign, list] : {std::pair{"+", &r.compare->added}, std::pair{"-", &r.compare->removed}}) {
+        for (const auto& f : *list) out += fmt::format("    {} {} {}  [{}]\n", sign, mark(f, paint), f.summary, f.code);
+      }
+    }
     if (options_.verbose && r.smtp) {
       for (const auto& s : r.smtp->sessions) out += transcript_text(s, "  ");
     }

@@ -42,6 +42,12 @@ struct RenderOptions {
   bool color{false};
 };
 
+/// What zone files change against live DNS (check --compare).
+struct Comparison {
+  std::vector<probes::Finding> added;    ///< with the files, not live
+  std::vector<probes::Finding> removed;  ///< live, not with the files
+};
+
 struct DomainResult {
   std::string domain;
   probes::MxReport mx;
@@ -51,6 +57,7 @@ struct DomainResult {
   std::vector<std::string> dnsbl_skipped;  ///< SPF ranges too wide to query address by address
   std::optional<probes::SmtpReport> smtp;  ///< absent with --no-smtp
   std::vector<probes::Finding> findings;
+  std::optional<Comparison> compare;       ///< with --compare
 };
 
 /// \return the SMTP probe's sessions (the transcript only when verbose).

@@ -68,13 +68,17 @@ struct Answer {
   bool authenticated{false};  ///< AD: the resolver says it validated the answer with DNSSEC
   std::vector<std::string> cname_chain;  ///< names the query was redirected to, in order
   std::vector<Record> records;           ///< records of qtype at the end of the chain
+  std::string zone_file;                 ///< the zone file that answered ("" for DNS)
 };
 
 struct Failure {
+  Failure(DnsFailure k = DnsFailure::bad_response, std::string d = {}, int rc = -1, std::vector<std::string> chain = {})
+      : kind(k), detail(std::move(d)), rcode(rc), cname_chain(std::move(chain)) {}
   DnsFailure kind{DnsFailure::bad_response};
   std::string detail;
   int rcode{-1};
   std::vector<std::string> cname_chain;
+  std::string zone_file;  ///< the zone file that answered ("" for DNS)
 };
 
 using Lookup = Result<Answer, Failure>;

@@ -32,10 +32,12 @@ std::string answer_text(const Lookup& result) {
   std::string out;
   const auto& cnames = result.ok() ? result->cname_chain : result.error().cname_chain;
   for (const auto& c : cnames) out += fmt::format("CNAME {} -> ", c);
-  if (!result.ok()) return out + result.error().detail;
+  const auto& file = result.ok() ? result->zone_file : result.error().zone_file;
+  const std::string source = file.empty() ? "" : fmt::format(" [zone file {}]", file);
+  if (!result.ok()) return out + result.error().detail + source;
   std::string data;
   for (const auto& r : result->records) data += (data.empty() ? "" : ", ") + r.rdata_text();
-  return out + data;
+  return out + data + source;
 }
 
 }  // namespace bp::resolver

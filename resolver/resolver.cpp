@@ -346,6 +346,17 @@ asio::awaitable<Lookup> Resolver::Core::resolve(std::string name, RrType type) {
     log.add(QueryRecord{name, type, 0, std::string(to_string(f.kind)), f.detail, {}, {}, 0});
     co_return f;
   }
+  if (options.overlay) {
+    if (const std::string* origin = options.overlay->covering(name)) {
+      const auto& file = options.overlay->file_of(*origin);
+      Lookup answer = parse_reply(*options.overlay->reply(name, type), name, type);
+      (answer.ok() ? answer->zone_file : answer.error().zone_file) = file;
+      if (!answer.ok() && answer.error().detail.empty()) answer.error().detail = std::string(to_string(answer.error().kind));
+      log.add(QueryRecord{name, type, 1, answer.ok() ? "answer" : std::string(to_string(answer.error().kind)),
+                          "from zone file " + file, {}, {}, 0});
+      co_return answer;
+    }
+  }
   Lookup result;
   for (int attempt = 1; attempt <= options.tries; ++attempt) {
     co_await acquire_slot();

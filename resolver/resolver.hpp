@@ -23,6 +23,7 @@
 #include "ares_glue.hpp"
 #include "dns_types.hpp"
 #include "query_log.hpp"
+#include "zone_file.hpp"
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
@@ -58,6 +59,8 @@ struct ResolverOptions {
   /// The whole run's deadline, counted from construction (0 = none): every
   /// pending query is then cancelled and later ones fail at once.
   std::chrono::milliseconds run_deadline{0};
+  /// Zones answered from files instead of DNS (--zone-file), or none.
+  std::shared_ptr<const ZoneOverlay> overlay;
 };
 
 /// \return an empty string if `spec` is a valid IP[:PORT] / [IPv6]:PORT, else the reason.

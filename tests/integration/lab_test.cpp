@@ -719,6 +719,82 @@ TEST_CASE("an unreachable or mute resolver: exit 3, one line, within timeout x t
   }
 }
 
+TEST_CASE("check --zone-file: a change that breaks a healthy domain fails before it is published, --compare lists it") {
+  const std::string file = std::string(BP_SOURCE_DIR) + "/tests/lab/changes/example.com.zone";
+  auto live = bp("check --json" + std::string(routable) + " example.com");
+  REQUIRE(live.j.is_object());
+  CHECK(live.rc == 0);
+  auto change = bp("check --json" + std::string(routable) + " --zone-file " + file + " example.com");
+  REQUIRE(change.j.is_object());
+  CHECK(change.rc == 1);
+  const auto& d = change.j["domains"][0];
+  for (const char* code : {"address.rfc1918", "sender.mx-rfc1918", "spf.too-many-lookups", "dmarc.tag-warning"}) {
+    CAPTURE(code);
+    CHECK(codes(d).count(code) == 1);
+  }
+  // Evidence says which answers came from the file.
+  bool marked = false;
+  for (const auto& f : d["findings"]) {
+    for (const auto& e : f["evidence"]) marked = marked || e["answer"].get<std::string>().find("[zone file ") != std::string::npos;
+  }
+  CHECK(marked);
+
+  auto cmp = bp("check --json" + std::string(routable) + " --zone-file " + file + " --compare example.com");
+  REQUIRE(cmp.j.is_object());
+  CHECK(cmp.rc == 1);
+  const auto& c = cmp.j["domains"][0]["compare"];
+  std::multiset<std::string> added_problems, removed_problems;
+  for (const auto& f : c["added"]) {
+    if (f["severity"] == "warning" || f["severity"] == "error") added_problems.insert(f["code"].get<std::string>());
+  }
+  for (const auto& f : c["removed"]) {
+    if (f["severity"] == "warning" || f["severity"] == "error") removed_problems.insert(f["code"].get<std::string>());
+  }
+  // Exactly the three mistakes of the change (with the consequences each one has), nothing else.
+  CHECK(added_problems == std::multiset<std::string>{"address.rfc1918", "sender.mx-rfc1918", "spf.terms-not-resolved",
+                                                     "spf.too-many-lookups", "dmarc.tag-warning"});
+  CHECK(removed_problems.empty());
+  std::set<std::string> removed;
+  for (const auto& f : c["removed"]) removed.insert(f["code"].get<std::string>());
+  CHECK(removed.count("spf.ok") == 1);
+
+  // A domain the files do not cover is said to be so.
+  auto other = bp("check --json" + std::string(routable) + " --zone-file " + file + " example.org");
+  REQUIRE(other.j.is_object());
+  CHECK(codes(other.j["domains"][0]).count("zone.not-covered") == 1);
+}
+
+TEST_CASE("check --zone-file: a syntax error, an $INCLUDE, a missing file are one line and exit 2") {
+  char bad[] = "/tmp/bp-zone-XXXXXX";
+  const int fd = mkstemp(bad);
+  REQUIRE(fd >= 0);
+  const std::string text = "$ORIGIN example.com.\n@ SOA ns hostmaster 1 2 3 4 5\nmx1 A 192.0.2\n";
+  REQUIRE(write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  close(fd);
+  auto r = bp(std::string("check --no-smtp --zone-file ") + bad + " example.com");
+  CHECK(r.rc == 2);
+  CHECK(r.err.find(std::string(bad) + ":3:") != std::string::npos);  // file, line and column
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  std::remove(bad);
+
+  char inc[] = "/tmp/bp-zone-XXXXXX";
+  const int ifd = mkstemp(inc);
+  REQUIRE(ifd >= 0);
+  const std::string itext = "$ORIGIN example.com.\n@ SOA ns hostmaster 1 2 3 4 5\n$INCLUDE /etc/passwd\n";
+  REQUIRE(write(ifd, itext.data(), itext.size()) == static_cast<ssize_t>(itext.size()));
+  close(ifd);
+  auto i = bp(std::string("check --no-smtp --zone-file ") + inc + " example.com");
+  CHECK(i.rc == 2);
+  CHECK(i.err.find("$INCLUDE is not followed") != std::string::npos);
+  std::remove(inc);
+
+  auto m = bp("check --no-smtp --zone-file /nonexistent/zone example.com");
+  CHECK(m.rc == 2);
+  CHECK(m.err.find("No such file") != std::string::npos);
+  auto c = bp("check --no-smtp --compare example.com");
+  CHECK(c.rc == 2);
+}
+
 TEST_CASE("a resolver that loses every second query: retries stay bounded, every domain ends with a result or 'not checked'") {
   // 192.0.2.92 forwards to Knot and drops every second query it gets.
   const std::string domains = " example.com example.org sub.example.org nullmx.example.net nullmix.example.net "
