@@ -56,11 +56,12 @@ class Progress {
 /// answers, the run ends with exit 3 and one line, not with pages of "could not check".
 class StreamSink final : public engine::ResultSink {
  public:
-  StreamSink(report::CheckWriter& w, const resolver::Resolver& r, probes::Severity threshold, Progress& p)
-      : writer_(w), resolver_(r), threshold_(threshold), progress_(p) {}
+  StreamSink(report::CheckWriter& w, const resolver::Resolver& r, probes::Severity threshold, bool allow_unchecked,
+             Progress& p)
+      : writer_(w), resolver_(r), threshold_(threshold), allow_unchecked_(allow_unchecked), progress_(p) {}
   void result(const engine::Target& t, report::DomainResult&& d) override {
     progress_.tick();
-    failed_ = failed_ || engine::fails(d.findings, threshold_);
+    failed_ = failed_ || engine::fails(d.findings, threshold_, allow_unchecked_);
     held_.push_back({t, std::move(d)});
     if (resolver_.log().answered() > 0) flush();
   }
@@ -84,6 +85,7 @@ class StreamSink final : public engine::ResultSink {
   report::CheckWriter& writer_;
   const resolver::Resolver& resolver_;
   probes::Severity threshold_;
+  bool allow_unchecked_;
   Progress& progress_;
   std::vector<std::pair<engine::Target, std::optional<report::DomainResult>>> held_;
   bool failed_{false};
@@ -144,7 +146,7 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
   probes::SmtpGate gate(dns.resolver().executor(), o.smtp_parallel);
   engine::CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), gate, catalog, std::move(settings), dns.live_resolver()};
   Progress progress(!o.quiet && isatty(fileno(stderr)) != 0 && targets > 1, total);
-  StreamSink sink(writer, dns.resolver(), threshold, progress);
+  StreamSink sink(writer, dns.resolver(), threshold, o.allow_unchecked, progress);
   engine::RunOptions run;
   run.unordered = o.unordered;
   dns.run(engine::run_checks(cx, *source, sink, run));  // exit 3 here when the resolver never answered

@@ -39,6 +39,7 @@ struct CommonOptions {
   bool json{false};
   bool verbose{false};
   std::string fail_on{"error"};
+  bool allow_unchecked{false};  ///< own records that could not be checked do not fail the run
   std::string color{"auto"};
   std::vector<std::string> routable;
   std::vector<std::string> zone_files;  ///< --zone-file FILE|ORIGIN=FILE: answers for those zones from the files

@@ -61,6 +61,8 @@ void add_common(CLI::App* cmd, bp::cli::CommonOptions& o, bool dns) {
                     "resolver for blocklist queries, IP[:PORT] (repeatable); default: the main resolver")
         ->allow_extra_args(false);
     cmd->add_option("--spamhaus-key", o.spamhaus_key, "Spamhaus Data Query Service key: query <key>.zen.dq.spamhaus.net");
+    cmd->add_flag("--allow-unchecked", o.allow_unchecked,
+                  "exit 0 even when the domain's own records (MX, addresses, SPF, DMARC) could not be checked");
     cmd->add_option("--fail-on", o.fail_on, "lowest severity that makes the exit code 1")
         ->check(CLI::IsMember({"ok", "info", "warning", "error"}));
   }

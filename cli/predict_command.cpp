@@ -18,7 +18,14 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   require_single_object_format(o, "predict");
   std::optional<report::Catalog> catalog_holder;
   const auto& catalog = catalog_for(o, catalog_holder);
-  auto profile = o.profile_file.empty() ? report::Profile::builtin(catalog) : report::Profile::load_file(o.profile_file, catalog);
+  auto profile = [&] {
+    if (o.profile_file.empty()) return report::Profile::builtin(catalog);
+    try {
+      return report::Profile::load_file(o.profile_file, catalog);
+    } catch (const std::exception& e) {
+      throw UsageError(e.what());  // a file named on the command line: exit 2 (docs/exit-codes.md)
+    }
+  }();
   for (const auto& ip : ips) {
     if (!probes::classify(ip)) throw UsageError(fmt::format("--ip '{}' is not an IP address", probes::shown(ip)));
   }
@@ -45,8 +52,8 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   } else {
     emit(report::predict_text(in, prediction, findings, profile.name, run, render_options(o)));
   }
-  if (prediction.verdict == "bounce" || prediction.verdict == "defer") return exit_findings;
-  return exit_for(findings, o);
+  // The verdict alone: a prediction of acceptance passes whatever else the findings say.
+  return prediction.verdict == "accept" ? exit_ok : exit_findings;
 }
 
 }  // namespace bp::cli

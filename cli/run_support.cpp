@@ -34,7 +34,7 @@ bool use_color(const CommonOptions& o) {
   return isatty(fileno(stdout)) != 0 && std::getenv("NO_COLOR") == nullptr && (term == nullptr || std::string(term) != "dumb");
 }
 
-report::RenderOptions render_options(const CommonOptions& o) { return {o.verbose, use_color(o)}; }
+report::RenderOptions render_options(const CommonOptions& o) { return {o.verbose, use_color(o), o.allow_unchecked}; }
 
 AddressPolicy address_policy(const CommonOptions& o) {
   AddressPolicy p;
@@ -98,18 +98,18 @@ void require_reachable_resolver(const resolver::Resolver& r) {
 
 const report::Catalog& catalog_for(const CommonOptions& o, std::optional<report::Catalog>& holder) {
   if (o.catalog_file.empty()) return report::Catalog::builtin();
-  holder = report::Catalog::load_file(o.catalog_file);
+  try {
+    holder = report::Catalog::load_file(o.catalog_file);
+  } catch (const std::exception& e) {
+    throw UsageError(e.what());  // a file named on the command line: exit 2 (docs/exit-codes.md)
+  }
   return *holder;
 }
 
 int exit_for(const std::vector<Finding>& findings, const CommonOptions& o) {
   Severity threshold = Severity::error;
   probes::parse_severity(o.fail_on, &threshold);
-  for (const auto& f : findings) {
-    const Severity s = f.checked ? f.severity : Severity::warning;
-    if (s >= threshold) return exit_findings;
-  }
-  return exit_ok;
+  return engine::fails(findings, threshold, o.allow_unchecked) ? exit_findings : exit_ok;
 }
 
 bool is_local_address(const std::string& ip) {

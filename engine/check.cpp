@@ -305,9 +305,10 @@ asio::awaitable<std::size_t> run_checks(const CheckContext& cx, TargetSource& so
   co_return taken;
 }
 
-bool fails(const std::vector<probes::Finding>& findings, probes::Severity threshold) {
-  return std::any_of(findings.begin(), findings.end(), [threshold](const probes::Finding& f) {
-    return (f.checked ? f.severity : probes::Severity::warning) >= threshold;
+bool fails(const std::vector<probes::Finding>& findings, probes::Severity threshold, bool allow_unchecked) {
+  return std::any_of(findings.begin(), findings.end(), [&](const probes::Finding& f) {
+    if (f.checked) return f.severity >= threshold;
+    return !allow_unchecked && probes::own_record(f);
   });
 }
 

@@ -129,8 +129,10 @@ struct RunOptions {
 /// \return how many targets were read.
 asio::awaitable<std::size_t> run_checks(const CheckContext& cx, TargetSource& source, ResultSink& sink, RunOptions options);
 
-/// The exit policy of a check: does any finding reach `threshold`? A finding
-/// that could not be checked counts as a warning.
-bool fails(const std::vector<probes::Finding>& findings, probes::Severity threshold);
+/// The exit policy (docs/exit-codes.md): does any checked finding reach `threshold`,
+/// or could one of the domain's own records not be checked? Blocklists and the
+/// SMTP dialogue that could not be checked do not fail a run; with
+/// `allow_unchecked`, nothing unchecked does.
+bool fails(const std::vector<probes::Finding>& findings, probes::Severity threshold, bool allow_unchecked = false);
 
 }  // namespace bp::engine

@@ -1,5 +1,7 @@
 #include "finding.hpp"
 
+#include <algorithm>
+
 namespace bp::probes {
 
 std::string_view to_string(Severity s) {
@@ -30,6 +32,11 @@ bool parse_severity(std::string_view s, Severity* out) {
     }
   }
   return false;
+}
+
+bool own_record(const Finding& f) {
+  static constexpr std::string_view own[] = {"mx", "address", "sender", "spf", "dmarc", "zone"};
+  return std::find(std::begin(own), std::end(own), f.probe) != std::end(own);
 }
 
 }  // namespace bp::probes

@@ -43,6 +43,11 @@ struct Finding {
   std::vector<Evidence> evidence;
 };
 
+/// \return true for a finding about the domain's own DNS records (MX, the hosts'
+/// addresses, SPF, DMARC, zone files): what its owner publishes, which a run that
+/// could not check them must not pass (docs/exit-codes.md).
+bool own_record(const Finding& f);
+
 /// \return a checked finding with the given identity and summary; the caller fills in the rest.
 Finding make_finding(std::string probe, std::string code, Severity severity, std::string subject, std::string summary);
 

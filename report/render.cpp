@@ -1,6 +1,7 @@
 #include "render.hpp"
 
 #include "json_writer.hpp"
+#include "text.hpp"
 
 #include <fmt/format.h>
 
@@ -131,13 +132,16 @@ void findings_text(std::string& out, const std::vector<Finding>& findings, const
     out += fmt::format("{}{}\n", indent, paint("1", probe));
     for (const auto& f : findings) {
       if (f.probe != probe) continue;
-      out += fmt::format("{}  {} {}  [{}]\n", indent, mark(f, paint), f.summary, f.code);
+      // Summaries and evidence quote records from the network: no control byte reaches the terminal.
+      out += fmt::format("{}  {} {}  [{}]\n", indent, mark(f, paint), probes::escaped(f.summary), f.code);
       if (!f.fix.empty() && (f.severity >= Severity::warning || !f.checked)) {
-        out += fmt::format("{}      fix: {}\n", indent, f.fix);
+        out += fmt::format("{}      fix: {}\n", indent, probes::escaped(f.fix));
       }
       if (o.verbose) {
         if (!f.reference.empty()) out += fmt::format("{}      see: {}\n", indent, f.reference);
-        for (const auto& e : f.evidence) out += fmt::format("{}      · {} → {}\n", indent, e.query, e.answer);
+        for (const auto& e : f.evidence) {
+          out += fmt::format("{}      · {} → {}\n", indent, probes::escaped(e.query), probes::escaped(e.answer));
+        }
       }
     }
   }
@@ -298,16 +302,37 @@ json rejected_json(const RejectedInput& e) {
   return j;
 }
 
+/// XML 1.0 text: markup escaped, control characters XML forbids as U+FFFD, and
+/// bytes that are not UTF-8 as U+FFFD, so that the document always parses.
 std::string xml_escape(const std::string& s) {
   std::string out;
-  for (char c : s) {
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const auto n = probes::utf8_sequence(s, i);
+      if (n > 0) {
+        out.append(s, i, n);
+        i += n;
+      } else {
+        out += "\xef\xbf\xbd";
+        ++i;
+      }
+      continue;
+    }
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
-      default: out += (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') ? ' ' : c;
+      default:
+        if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+          out += "\xef\xbf\xbd";
+        } else {
+          out += static_cast<char>(c);
+        }
     }
+    ++i;
   }
   return out;
 }
@@ -338,17 +363,22 @@ void CheckWriter::add(const DomainResult& r) {
     }
   } else if (format_ == "junit") {
     std::string cases;
-    int fails = 0;
+    int fails = 0, skipped = 0;
     for (const auto& f : r.findings) {
       t.add(f);
-      const Severity s = f.checked ? f.severity : Severity::warning;
-      const bool failed = s >= fail_on_;
+      // A domain's own record that could not be checked fails (docs/exit-codes.md);
+      // anything else unchecked is a skipped test, with the reason.
+      const bool failed = f.checked ? f.severity >= fail_on_ : (!options_.allow_unchecked && probes::own_record(f));
+      const bool skip = !f.checked && !failed;
       fails += failed ? 1 : 0;
+      skipped += skip ? 1 : 0;
       cases += fmt::format("    <testcase classname=\"{}.{}\" name=\"{} {}\">", xml_escape(r.domain), xml_escape(f.probe),
                            xml_escape(f.code), xml_escape(f.subject));
       if (failed) {
         cases += fmt::format("<failure type=\"{}\" message=\"{}\">{}</failure>", f.checked ? probes::to_string(f.severity) : "not-checked",
                              xml_escape(f.summary), xml_escape(f.fix));
+      } else if (skip) {
+        cases += fmt::format("<skipped message=\"{}\"/>", xml_escape(f.summary));
       } else {
         cases += fmt::format("<system-out>{}</system-out>", xml_escape(f.summary));
       }
@@ -356,8 +386,9 @@ void CheckWriter::add(const DomainResult& r) {
     }
     junit_tests_ += static_cast<int>(r.findings.size());
     junit_failures_ += fails;
-    junit_suites_ += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n{}  </testsuite>\n", xml_escape(r.domain),
-                                 r.findings.size(), fails, cases);
+    junit_skipped_ += skipped;
+    junit_suites_ += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"0\">\n{}  </testsuite>\n",
+                                 xml_escape(r.domain), r.findings.size(), fails, skipped, cases);
   } else {
     Paint paint{options_.color};
     std::string out = fmt::format("{}\n", paint("1;4", r.domain));
@@ -367,7 +398,9 @@ void CheckWriter::add(const DomainResult& r) {
       const auto n = r.compare->added.size() + r.compare->removed.size();
       out += fmt::format("  {}\n", paint("1", n == 0 ? "no change against live DNS" : "changes against live DNS"));
       for (const auto& [sign, list] : {std::pair{"+", &r.compare->added}, std::pair{"-", &r.compare->removed}}) {
-        for (const auto& f : *list) out += fmt::format("    {} {} {}  [{}]\n", sign, mark(f, paint), f.summary, f.code);
+        for (const auto& f : *list) {
+          out += fmt::format("    {} {} {}  [{}]\n", sign, mark(f, paint), probes::escaped(f.summary), f.code);
+        }
       }
     }
     if (options_.verbose && r.smtp) {
@@ -395,7 +428,7 @@ void CheckWriter::reject(const RejectedInput& e) {
   } else if (format_ == "junit") {
     junit_tests_ += 1;
     junit_errors_ += 1;
-    junit_suites_ += fmt::format("  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\">\n    <testcase classname=\"input\" "
+    junit_suites_ += fmt::format("  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\">\n    <testcase classname=\"input\" "
                                  "name=\"line {}\"><error message=\"{}\"/></testcase>\n  </testsuite>\n",
                                  xml_escape(e.input), e.line, xml_escape(e.error));
   } else {
@@ -411,8 +444,8 @@ void CheckWriter::finish(const RunInfo& run) {
     out_(dumped(doc, 2) + "\n");
   } else if (format_ == "junit") {
     out_(fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"bounceprobe check\" tests=\"{}\" "
-                     "failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n{}</testsuites>\n",
-                     junit_tests_, junit_failures_, junit_errors_, run.elapsed_ms / 1000.0, junit_suites_));
+                     "failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\">\n{}</testsuites>\n",
+                     junit_tests_, junit_failures_, junit_errors_, junit_skipped_, run.elapsed_ms / 1000.0, junit_suites_));
   } else if (format_ != "jsonl") {
     std::string servers;
     for (const auto& s : run.servers) servers += (servers.empty() ? "" : ", ") + s;

@@ -40,6 +40,7 @@ inline constexpr const char* schema_version = "bounceprobe/1";
 struct RenderOptions {
   bool verbose{false};
   bool color{false};
+  bool allow_unchecked{false};  ///< JUnit: unchecked own records are skipped, not failed
 };
 
 /// What zone files change against live DNS (check --compare).
@@ -111,7 +112,7 @@ class CheckWriter {
   nlohmann::json domains_, errors_ = nlohmann::json::array();
   std::string junit_suites_;
   std::string line_;  ///< one JSON line, reused
-  int junit_tests_{0}, junit_failures_{0}, junit_errors_{0};
+  int junit_tests_{0}, junit_failures_{0}, junit_errors_{0}, junit_skipped_{0};
 };
 
 nlohmann::json predict_json(const PredictInput& in, const Prediction& p, const std::vector<probes::Finding>& findings,

@@ -223,10 +223,11 @@ TEST_CASE("check: an MX answer larger than 512 bytes arrives over TCP") {
   CHECK(named);
 }
 
-TEST_CASE("check: SERVFAIL and REFUSED are 'could not check', never 'no record'") {
+TEST_CASE("check: SERVFAIL and REFUSED are 'could not check', never 'no record', and fail CI unless allowed") {
   for (const char* dom : {"mail.broken.example", "example.invalid"}) {
     CAPTURE(dom);
-    auto d = check_one(dom, 0);
+    // The domain's own records could not be checked: that fails by default.
+    auto d = check_one(dom, 1);
     CHECK(d["mx"]["status"] == "lookup_failed");
     auto c = codes(d);
     CHECK(c.count("mx.lookup-failed") == 1);
@@ -238,6 +239,14 @@ TEST_CASE("check: SERVFAIL and REFUSED are 'could not check', never 'no record'"
   }
   auto strict = bp("check --json mail.broken.example --fail-on warning");
   CHECK(strict.rc == 1);
+  auto allowed = bp("check --json mail.broken.example --allow-unchecked" + std::string(routable));
+  CHECK(allowed.rc == 0);
+  REQUIRE(allowed.j.is_object());
+  CHECK(allowed.j["domains"][0]["summary"]["not_checked"].get<int>() > 0);
+  // Blocklists that cannot be checked do not fail a healthy domain.
+  auto bl = bp("check --json --no-smtp --routable 192.0.2.0/24 --routable 203.0.113.0/24 --dnsbl-resolver 192.0.2.98 "
+               "--timeout 300 --deadline 1 example.com");
+  CHECK(bl.rc == 0);
 }
 
 TEST_CASE("check: each question is asked once, even when asked concurrently") {
@@ -795,6 +804,30 @@ TEST_CASE("check --zone-file: a syntax error, an $INCLUDE, a missing file are on
   CHECK(c.rc == 2);
 }
 
+TEST_CASE("hostile TXT records: text output carries no control byte, JUnit stays valid XML, JSON valid UTF-8") {
+  const std::string args = std::string(routable) + " ctrl.hostile.example";
+  auto text = bp("check -v --color never" + args);
+  CHECK(!text.out.empty());
+  for (unsigned char c : text.out) {
+    CAPTURE(static_cast<int>(c));
+    CHECK((c >= 0x20 || c == '\n') );
+    CHECK(c != 0x7f);
+  }
+  CHECK(text.out.find("\\x1b[31m") != std::string::npos);  // shown, escaped
+  auto junit = bp("check --format junit" + args);
+  char xml[] = "/tmp/bp-junit-XXXXXX";
+  const int fd = mkstemp(xml);
+  REQUIRE(fd >= 0);
+  REQUIRE(write(fd, junit.out.data(), junit.out.size()) == static_cast<ssize_t>(junit.out.size()));
+  close(fd);
+  const int rc = std::system((std::string("xmllint --noout ") + xml + " 2>/dev/null").c_str());
+  CHECK(rc == 0);
+  CHECK(junit.out.find("skipped=") != std::string::npos);
+  std::remove(xml);
+  auto j = bp("check --json" + args);
+  CHECK(j.j.is_object());  // nlohmann parses only valid UTF-8
+}
+
 TEST_CASE("a resolver that loses every second query: retries stay bounded, every domain ends with a result or 'not checked'") {
   // 192.0.2.92 forwards to Knot and drops every second query it gets.
   const std::string domains = " example.com example.org sub.example.org nullmx.example.net nullmix.example.net "
@@ -947,8 +980,8 @@ TEST_CASE("hostile command lines: one escaped, bounded line and a usage exit, ne
                           Row{"check " + huge + ".example", 2, "... (5008 bytes)"},
                           Row{"check --helo . example.com", 2, "--helo '.' is not a host name"},
                           Row{"dmarc .", 2, "the root is not a host name"},
-                          Row{"check --catalog /dev/zero example.com", 3, "is not a regular file"},
-                          Row{"check --catalog /tmp example.com", 3, "is a directory"},
+                          Row{"check --catalog /dev/zero example.com", 2, "is not a regular file"},
+                          Row{"check --catalog /tmp example.com", 2, "is a directory"},
                           Row{"explain --message /dev/null/x", 2, "--message"},
                           Row{"check --deadline nan example.com", 2, "not a number of seconds"},
                           Row{"explain --input /dev/zero", 2, "is a device, not a file"},

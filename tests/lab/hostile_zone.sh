@@ -50,4 +50,8 @@ overflow4  MX  10 mx1.example.com.
 overflowa  TXT "v=spf1 a/4294967296 -all"
 overflowa  A   192.0.2.1
 overflow6  TXT "v=spf1 ip6:2001:db8::/18446744073709551617 -all"
+; Terminal control sequences (ESC [31m, BEL, ESC [2J) and bytes that are not UTF-8 in records
+ctrl         MX  10 mx1.example.com.
+ctrl         TXT "v=spf1 \027[31mred\007 ip4:192.0.2.1 \255\254 -all"
+_dmarc.ctrl  TXT "v=DMARC1; p=\027[2Jnone; rua=mailto:\200@example.com"
 TAIL
