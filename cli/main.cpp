@@ -7,10 +7,19 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <iostream>
+#include <vector>
 
 namespace {
 
@@ -91,13 +100,89 @@ void add_smtp(CLI::App* cmd, bp::cli::CommonOptions& o, bool check) {
       ->check(CLI::Range(1, 20));
 }
 
+/// \return the edit distance between a and b (for "did you mean").
+std::size_t distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+/// -o FILE: standard output goes to a temporary file beside FILE, renamed over
+/// it once the run has written everything, so that a reader never sees half a report.
+class OutputFile {
+ public:
+  explicit OutputFile(std::string path) : path_(std::move(path)) {
+    if (path_.empty()) return;
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      throw bp::cli::UsageError(fmt::format("-o {}: not a regular file", bp::probes::shown(path_)));
+    }
+    tmp_ = path_ + ".XXXXXX";
+    const int fd = mkstemp(tmp_.data());
+    if (fd < 0) throw bp::cli::UsageError(fmt::format("-o {}: {}", bp::probes::shown(path_), std::strerror(errno)));
+    std::fflush(stdout);
+    if (dup2(fd, STDOUT_FILENO) < 0) {
+      ::close(fd);
+      ::unlink(tmp_.c_str());
+      throw bp::cli::UsageError(fmt::format("-o {}: {}", bp::probes::shown(path_), std::strerror(errno)));
+    }
+    ::close(fd);
+    fchmod(STDOUT_FILENO, 0644);
+  }
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  ~OutputFile() {
+    if (!tmp_.empty()) ::unlink(tmp_.c_str());  // not committed: no file, not half of one
+  }
+  /// Publishes the output under its name; \return false (errno set) when that fails.
+  bool commit() {
+    if (tmp_.empty()) return true;
+    if (std::fflush(stdout) != 0 || fsync(STDOUT_FILENO) != 0 || ::rename(tmp_.c_str(), path_.c_str()) != 0) return false;
+    tmp_.clear();
+    return true;
+  }
+
+ private:
+  std::string path_, tmp_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"bounceprobe: tells which SMTP bounce your mail would get, and why, before a message is lost"};
   app.set_version_flag("--version", "bounceprobe 0.1.0");
   app.require_subcommand(1);
+  // Every option's default is shown in --help; subcommands inherit this.
+  app.option_defaults()->always_capture_default();
+  // Flags a pipeline repeats can live in a TOML file, one [command] table each;
+  // the command line wins over it.
+  app.set_config("--config", ".bounceprobe.toml",
+                 "read options from this TOML file ([check], [predict], ... tables; default ./.bounceprobe.toml if present)");
+  app.footer(R"(Examples:
+  bounceprobe check example.com                     the go-live check of a mail domain
+  bounceprobe check --zone-file example.com.zone --compare --format junit -o report.xml example.com
+                                                    a DNS change before it is published, for CI
+  bounceprobe predict --from a@example.org --to b@example.com --ip 192.0.2.1
+  bounceprobe explain "550 5.7.1 Service unavailable; client [192.0.2.1] blocked using zen.spamhaus.org"
+
+Exit codes (docs/exit-codes.md):
+  0  nothing at or above --fail-on; predict: accept
+  1  findings at or above --fail-on, or the domain's own records could not be checked
+     (unless --allow-unchecked); predict: bounce or defer
+  2  usage: bad command line, bad input line, missing or invalid file
+  3  could not run: no DNS reply at all, start-up failure
+)");
   bp::cli::CommonOptions o;
+  std::string output;
 
   std::vector<std::string> domains;
   auto* check = app.add_subcommand("check", "examine mail domains: MX, null MX, addresses, sender-domain use");
@@ -110,6 +195,10 @@ int main(int argc, char** argv) {
   add_common(check, o, true);
   check->add_flag("--compare", o.compare, "with --zone-file: also check against live DNS and list what the files add and remove");
   add_smtp(check, o, true);
+  check->add_option("-o,--output", output, "write the report to FILE (atomically: complete or not at all)");
+  check->footer("Examples:\n  bounceprobe check example.com example.org\n"
+                "  bounceprobe check --no-smtp --format jsonl --input domains.txt\n"
+                "  bounceprobe check --zone-file example.com.zone --compare example.com");
 
   std::string from, to;
   std::vector<std::string> ips;
@@ -126,6 +215,9 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
   add_common(predict, o, true);
   add_smtp(predict, o, false);
+  predict->add_option("-o,--output", output, "write the report to FILE (atomically: complete or not at all)");
+  predict->footer("Example:\n  bounceprobe predict --from news@example.org --to user@example.com --ip 192.0.2.1\n"
+                  "Exit code: 0 accept, 1 bounce or defer.");
 
   bp::cli::ExplainOptions ex;
   auto* explain = app.add_subcommand("explain", "what a bounce means: its reason, the documented bounce it is, the fix");
@@ -138,6 +230,8 @@ int main(int argc, char** argv) {
   explain->add_option("--ip", ex.ip, "--probe: the sending server's address (else the one the bounce names)");
   add_common(explain, o, true);
   add_smtp(explain, o, false);
+  explain->footer("Examples:\n  bounceprobe explain \"550 5.1.1 <user@example.com>: Recipient address rejected: User unknown\"\n"
+                  "  bounceprobe explain --message bounce.eml --probe");
 
   std::string spf_ip, spf_sender, spf_helo;
   auto* spf = app.add_subcommand("spf", "evaluate SPF (RFC 7208 check_host) for a sending IP and sender");
@@ -146,11 +240,13 @@ int main(int argc, char** argv) {
   spf->add_option("--sender", spf_sender, "MAIL FROM address; empty or <> for the null sender")->required();
   spf->add_option("--helo", spf_helo, "HELO/EHLO name (checked for the null sender, and %{h})");
   add_common(spf, o, true);
+  spf->footer("Example:\n  bounceprobe spf --ip 192.0.2.1 --sender news@example.org\nExit code: 0 pass, 1 any other result.");
 
   std::string dmarc_domain;
   auto* dmarc = app.add_subcommand("dmarc", "discover and check the DMARC policy of a domain (RFC 7489 and DMARCbis)");
   dmarc->add_option("domain", dmarc_domain, "the domain")->required();
   add_common(dmarc, o, true);
+  dmarc->footer("Example:\n  bounceprobe dmarc example.org");
 
   std::vector<std::string> dnsbl_targets;
   auto* dnsbl = app.add_subcommand("dnsbl", "look IPs and domains up on DNS blocklists, with each list's code meanings");
@@ -158,9 +254,32 @@ int main(int argc, char** argv) {
   dnsbl->add_option("--zone", o.zones, "also query this zone (ZONE or ZONE:domain; repeatable)")
         ->allow_extra_args(false);
   add_common(dnsbl, o, true);
+  dnsbl->footer("Example:\n  bounceprobe dnsbl 192.0.2.1 example.org --zone bl.example.net");
 
   auto* catalog = app.add_subcommand("catalog", "list the documented bounces");
   add_common(catalog, o, false);
+  catalog->footer("Example:\n  bounceprobe catalog --json");
+
+  // An unknown command is named as such, with the nearest one (CLI11 would only say
+  // that a subcommand is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    std::string nearest;
+    std::size_t best = 3;  // suggest only what is close
+    bool known = false;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      if (sub->get_name() == word) known = true;
+      if (const auto d = distance(word, sub->get_name()); d < best) {
+        best = d;
+        nearest = sub->get_name();
+      }
+    }
+    if (!known) {
+      fmt::print(stderr, "bounceprobe: error: unknown command '{}'{} (see bounceprobe --help)\n", bp::probes::shown(word),
+                 nearest.empty() ? "" : fmt::format("; did you mean '{}'?", nearest));
+      return bp::cli::exit_usage;
+    }
+  }
 
   try {
     app.parse(argc, argv);
@@ -174,10 +293,17 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "bounceprobe: error: {} (see bounceprobe --help)\n", bp::probes::shown(e.what(), max_error));
     return bp::cli::exit_usage;
   }
+  const CLI::App* active = app.get_subcommands().front();
+  if (o.json && active->count("--format") > 0 && o.format != "json") {
+    fmt::print(stderr, "bounceprobe: error: --json and --format {} contradict each other: give one\n", o.format);
+    return bp::cli::exit_usage;
+  }
   if (o.json) o.format = "json";
 
   int rc = bp::cli::exit_ok;
+  std::optional<OutputFile> out_file;
   try {
+    out_file.emplace(output);
     if (*check) rc = bp::cli::run_check(o, domains);
     else if (*predict) rc = bp::cli::run_predict(o, from, to, ips, dkim_pass);
     else if (*explain) rc = bp::cli::run_explain(o, ex);
@@ -195,6 +321,10 @@ int main(int argc, char** argv) {
   // A failed write to stdout (full disk, closed pipe) is an error, not a success.
   if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
     std::fprintf(stderr, "bounceprobe: error: cannot write the output\n");
+    return bp::cli::exit_cannot_run;
+  }
+  if (out_file && !out_file->commit()) {
+    fmt::print(stderr, "bounceprobe: error: -o {}: {}\n", bp::probes::shown(output), std::strerror(errno));
     return bp::cli::exit_cannot_run;
   }
   return rc;

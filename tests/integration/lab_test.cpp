@@ -828,6 +828,51 @@ TEST_CASE("hostile TXT records: text output carries no control byte, JUnit stays
   CHECK(j.j.is_object());  // nlohmann parses only valid UTF-8
 }
 
+TEST_CASE("docs/ci.md: the documented job's commands pass on a good zone and fail on a bad one, with valid JUnit") {
+  // The commands exactly as docs/ci.md writes them, between its ci:commands markers.
+  std::ifstream doc(std::string(BP_SOURCE_DIR) + "/docs/ci.md");
+  REQUIRE(doc.good());
+  std::vector<std::string> commands;
+  bool inside = false;
+  for (std::string line; std::getline(doc, line);) {
+    if (line.rfind("<!-- ci:commands", 0) == 0) inside = true;
+    else if (line.rfind("<!-- /ci:commands", 0) == 0) inside = false;
+    else if (inside && line.rfind("bounceprobe ", 0) == 0) commands.push_back(line.substr(12));
+  }
+  REQUIRE(commands.size() == 2);
+  // A repository: the config file a job would keep (with the lab's resolvers) and a zone.
+  char dir[] = "/tmp/bp-ci-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string repo = dir;
+  REQUIRE(std::system(("mkdir -p " + repo + "/zones").c_str()) == 0);
+  std::ofstream(repo + "/.bounceprobe.toml") << "[check]\nresolver = [\"192.0.2.53\"]\ndnsbl-resolver = [\"192.0.2.54\"]\n"
+                                                "routable = [\"192.0.2.0/24\", \"203.0.113.0/24\", \"2001:db8::/32\"]\n"
+                                                "fail-on = \"error\"\nno-smtp = true\n";
+  char cwd[4096];
+  REQUIRE(getcwd(cwd, sizeof cwd) != nullptr);
+  REQUIRE(chdir(dir) == 0);
+  for (const char* source : {"/tests/lab/zones/example.com.zone", "/tests/lab/changes/example.com.zone"}) {
+    const bool good = std::string(source).find("/zones/") != std::string::npos;
+    CAPTURE(source);
+    std::ifstream in(std::string(BP_SOURCE_DIR) + source);
+    std::ofstream(repo + "/zones/example.com.zone") << in.rdbuf();
+    std::remove((repo + "/bounceprobe.xml").c_str());
+    auto junit = bp(commands[0]);
+    CAPTURE(junit.err);
+    CHECK(junit.rc == (good ? 0 : 1));
+    CHECK(std::system(("xmllint --noout " + repo + "/bounceprobe.xml").c_str()) == 0);
+    std::ifstream xml(repo + "/bounceprobe.xml");
+    std::stringstream text;
+    text << xml.rdbuf();
+    CHECK((text.str().find("failures=\"0\"") != std::string::npos) == good);
+    auto compare = bp(commands[1]);
+    CHECK(compare.rc == (good ? 0 : 1));
+    CHECK(compare.out.find(good ? "no change against live DNS" : "changes against live DNS") != std::string::npos);
+  }
+  REQUIRE(chdir(cwd) == 0);
+  std::system(("rm -rf " + repo).c_str());
+}
+
 TEST_CASE("a resolver that loses every second query: retries stay bounded, every domain ends with a result or 'not checked'") {
   // 192.0.2.92 forwards to Knot and drops every second query it gets.
   const std::string domains = " example.com example.org sub.example.org nullmx.example.net nullmix.example.net "
