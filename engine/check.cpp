@@ -158,9 +158,22 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     else if (f.code != "dnsbl.no-public-zone") d.findings.push_back(f);
   }
   if (clean > 0) {
-    d.findings.push_back(probes::make_finding(
-        "dnsbl", "dnsbl.clean", probes::Severity::ok, domain,
-        fmt::format("{} and its mail hosts are on no blocklist ({} lookup{})", domain, clean, clean == 1 ? "" : "s")));
+    // Only what was looked up is clean: hosts that are unknown are not said to be.
+    const bool hosts_unknown = d.mx.status == probes::MxStatus::lookup_failed;
+    const bool some_addresses_unknown = std::any_of(d.mx.targets.begin(), d.mx.targets.end(), [](const probes::HostLookup& h) {
+      return (h.a_failure && !resolver::is_negative(h.a_failure->kind)) ||
+             (h.aaaa_failure && !resolver::is_negative(h.aaaa_failure->kind));
+    });
+    std::string what = fmt::format("{} and its mail hosts are on no blocklist", domain);
+    if (hosts_unknown) {
+      what = fmt::format("{} is on no domain blocklist; its mail hosts are unknown (the MX lookup failed), so their "
+                         "addresses were not looked up",
+                         domain);
+    } else if (some_addresses_unknown) {
+      what = fmt::format("{} and the mail host addresses that could be looked up are on no blocklist", domain);
+    }
+    d.findings.push_back(probes::make_finding("dnsbl", "dnsbl.clean", probes::Severity::ok, domain,
+                                              fmt::format("{} ({} lookup{})", what, clean, clean == 1 ? "" : "s")));
   }
   if (!d.dnsbl_skipped.empty()) {
     d.findings.push_back(probes::make_finding(

@@ -342,6 +342,14 @@ asio::awaitable<SmtpReport> probe_smtp(resolver::Resolver& r, SmtpGate& gate, Mx
   SmtpReport rep;
   rep.domain = mx.domain;
   const bool deliverable = mx.status == MxStatus::has_mx || mx.status == MxStatus::implicit_mx || mx.status == MxStatus::null_mx_mixed;
+  if (mx.status == MxStatus::lookup_failed) {
+    // The hosts are unknown, not absent: nothing can be said about them.
+    auto f = smtp_finding("smtp.skipped", Severity::info, mx.domain,
+                          fmt::format("no SMTP dialogue: the mail hosts of {} are unknown (its MX lookup failed)", mx.domain));
+    f.checked = false;
+    rep.findings.push_back(std::move(f));
+    co_return rep;
+  }
   if (!deliverable) {
     rep.findings.push_back(smtp_finding("smtp.skipped", Severity::info, mx.domain,
                                         fmt::format("no SMTP dialogue: {} has no mail host to talk to ({})", mx.domain, to_string(mx.status))));

@@ -179,7 +179,9 @@ void write_finding(JsonWriter& w, const Finding& f) {
   if (!f.fix.empty()) w.field("fix", f.fix);
   w.field("probe", f.probe);
   if (!f.reference.empty()) w.field("reference", f.reference);
-  w.field("severity", probes::to_string(f.severity)).field("subject", f.subject).field("summary", f.summary);
+  // "not_checked" for what could not be checked, as the summary counts it.
+  w.field("severity", f.checked ? probes::to_string(f.severity) : std::string_view("not_checked"));
+  w.field("subject", f.subject).field("summary", f.summary);
   w.end_object();
 }
 

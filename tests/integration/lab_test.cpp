@@ -233,9 +233,24 @@ TEST_CASE("check: SERVFAIL and REFUSED are 'could not check', never 'no record',
     CHECK(c.count("mx.lookup-failed") == 1);
     CHECK(c.count("mx.no-mail-host") == 0);
     CHECK(c.count("mx.domain-not-found") == 0);
+    int not_checked = 0;
     for (const auto& f : d["findings"]) {
       if (f["code"] == "mx.lookup-failed") CHECK(f["checked"] == false);
+      // Severities and the summary agree; nothing claims the absence of what could not be looked up.
+      if (f["checked"] == false) {
+        CHECK(f["severity"] == "not_checked");
+        ++not_checked;
+      }
+      CHECK(f["summary"].get<std::string>().find("its mail hosts are on no blocklist") == std::string::npos);
+      CHECK(f["summary"].get<std::string>().find("no mail host") == std::string::npos);
     }
+    CHECK(d["summary"]["not_checked"] == not_checked);
+  }
+  // With the dialogue on, the skipped dialogue does not claim there is no mail host either.
+  auto dialogue = bp("check --json --smtp-timeout 500 --connect-timeout 500 mail.broken.example");
+  REQUIRE(dialogue.j.is_object());
+  for (const auto& f : dialogue.j["domains"][0]["findings"]) {
+    CHECK(f["summary"].get<std::string>().find("no mail host to talk to") == std::string::npos);
   }
   auto strict = bp("check --json mail.broken.example --fail-on warning");
   CHECK(strict.rc == 1);
