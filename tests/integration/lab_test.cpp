@@ -823,7 +823,8 @@ TEST_CASE("hostile TXT records: text output carries no control byte, JUnit stays
   const std::string args = std::string(routable) + " ctrl.hostile.example";
   auto text = bp("check -v --color never" + args);
   CHECK(!text.out.empty());
-  for (unsigned char c : text.out) {
+  for (const char ch : text.out) {
+    const auto c = static_cast<unsigned char>(ch);
     CAPTURE(static_cast<int>(c));
     CHECK((c >= 0x20 || c == '\n') );
     CHECK(c != 0x7f);
