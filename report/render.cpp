@@ -217,10 +217,11 @@ std::string explanation_of(const PredictedBounce& b) {
 }
 
 std::string transcript_text(const smtp::Session& s, const std::string& indent) {
-  std::string out = fmt::format("{}{} [{}]:{} from {}\n", indent, s.host, s.address, s.port, s.source.empty() ? "-" : s.source);
+  std::string out = fmt::format("{}{} [{}]:{} from {}\n", indent, probes::escaped(s.host), s.address, s.port,
+                                s.source.empty() ? "-" : s.source);
   for (const auto& t : s.transcript) {
     const char* who = t.direction == 'C' ? "C:" : t.direction == 'S' ? "S:" : "* ";
-    out += fmt::format("{}  {:>6.0f} ms {} {}\n", indent, t.at_ms, who, t.text.substr(0, 200));
+    out += fmt::format("{}  {:>6.0f} ms {} {}\n", indent, t.at_ms, who, probes::shown(t.text, 200));
   }
   return out;
 }
@@ -497,7 +498,8 @@ std::string predict_text(const PredictInput& in, const Prediction& p, const std:
                          const std::string& profile, const RunInfo& run, const RenderOptions& o) {
   Paint paint{o.color};
   std::string out;
-  out += fmt::format("Mail from <{}> to <{}>, receiver profile {}\n\n", in.sender, in.recipient, profile);
+  out += fmt::format("Mail from <{}> to <{}>, receiver profile {}\n\n", probes::escaped(in.sender), probes::escaped(in.recipient),
+                     profile);
   const char* colour = p.verdict == "accept" ? "32;1" : p.verdict == "defer" ? "33;1" : "31;1";
   out += fmt::format("Verdict: {}\n", paint(colour, p.verdict));
   int n = 0;
@@ -505,22 +507,23 @@ std::string predict_text(const PredictInput& in, const Prediction& p, const std:
     ++n;
     const std::string code = b.code != 0 ? fmt::format("{} ", b.code) : "";
     out += fmt::format("\n{} {}{}{}{}\n", n == 1 ? "→" : " ", code, b.enhanced.empty() ? "" : b.enhanced + " ",
-                       paint("1", b.text), n == 1 ? "" : "   (next, once the one above is fixed)");
+                       paint("1", probes::escaped(b.text)), n == 1 ? "" : "   (next, once the one above is fixed)");
     out += fmt::format("    stage: {}{}   catalog: {}   check: {}\n", b.stage == "none" ? "sending MTA, before SMTP" : b.stage,
                        b.defer_if_permit ? " (deferred only if nothing else rejects)" : "", b.entry ? b.entry->id : "(none)",
                        b.restriction);
-    out += fmt::format("    why:   {}\n", b.reason);
+    out += fmt::format("    why:   {}\n", probes::escaped(b.reason));
     out += fmt::format("    means: {}\n", explanation_of(b));
     if (b.entry) out += fmt::format("    fix:   {}\n", b.entry->fix);
     if (o.verbose) {
-      for (const auto& e : b.evidence) out += fmt::format("      · {} → {}\n", e.query, e.answer);
+      for (const auto& e : b.evidence) out += fmt::format("      · {} → {}\n", probes::escaped(e.query), probes::escaped(e.answer));
     }
   }
   if (!p.observed_elsewhere.empty()) {
     out += "\nThis machine got (the answer depends on the connecting address, so it need not hold for --ip):\n";
     for (const auto& x : p.observed_elsewhere) {
-      out += fmt::format("  ! {} [{}] from {}: {} → {}{}\n", x.host, x.address, x.source, x.command.empty() ? "connect" : x.command,
-                         x.line(), x.entry ? "   (" + x.entry->id + ")" : "");
+      out += fmt::format("  ! {} [{}] from {}: {} → {}{}\n", probes::escaped(x.host), x.address, x.source,
+                         x.command.empty() ? "connect" : probes::escaped(x.command), probes::escaped(x.line()),
+                         x.entry ? "   (" + x.entry->id + ")" : "");
     }
   }
   if (o.verbose && in.smtp) {
@@ -529,11 +532,11 @@ std::string predict_text(const PredictInput& in, const Prediction& p, const std:
   }
   if (!p.not_checked.empty()) {
     out += "\nCould not check:\n";
-    for (const auto& s : p.not_checked) out += fmt::format("  ? {}\n", s);
+    for (const auto& s : p.not_checked) out += fmt::format("  ? {}\n", probes::escaped(s));
   }
   if (o.verbose && !p.passed.empty()) {
     out += "\nPassed:\n";
-    for (const auto& s : p.passed) out += fmt::format("  ✓ {}\n", s);
+    for (const auto& s : p.passed) out += fmt::format("  ✓ {}\n", probes::escaped(s));
   }
   if (!findings.empty()) {
     out += "\nFindings\n";
@@ -568,16 +571,18 @@ std::string spf_text(const probes::spf::SpfQuery& q, const probes::spf::SpfOutco
                                                                                             : "33;1";
   std::string out = fmt::format("SPF for {} from {} (HELO {}): {}\n", o.domain.empty() ? q.sender : o.domain, q.ip,
                                 q.helo.empty() ? "-" : q.helo, paint(colour, std::string(probes::spf::to_string(o.result))));
-  if (!o.record.empty()) out += fmt::format("  record:      {}\n", o.record);
-  out += fmt::format("  why:         {}\n", o.reason);
-  if (!o.decisive_term.empty()) out += fmt::format("  decided by:  '{}' in {}\n", o.decisive_term, o.decisive_domain);
-  if (!o.explanation.empty()) out += fmt::format("  explanation: {}\n", o.explanation);
+  if (!o.record.empty()) out += fmt::format("  record:      {}\n", probes::escaped(o.record));
+  out += fmt::format("  why:         {}\n", probes::escaped(o.reason));
+  if (!o.decisive_term.empty()) {
+    out += fmt::format("  decided by:  '{}' in {}\n", probes::escaped(o.decisive_term), probes::escaped(o.decisive_domain));
+  }
+  if (!o.explanation.empty()) out += fmt::format("  explanation: {}\n", probes::escaped(o.explanation));
   out += fmt::format("  lookups:     {} of 10 DNS-querying terms, {} of 2 void lookups\n", o.lookups, o.void_lookups);
   if (opt.verbose) {
     out += "  trace:\n";
     for (const auto& t : o.trace) {
-      out += fmt::format("    {}{} {}: {}{}\n", std::string(static_cast<std::size_t>(t.depth) * 2, ' '), t.domain, t.term,
-                         t.outcome, t.detail.empty() ? "" : " (" + t.detail + ")");
+      out += fmt::format("    {}{} {}: {}{}\n", std::string(static_cast<std::size_t>(t.depth) * 2, ' '), probes::escaped(t.domain),
+                         probes::escaped(t.term), t.outcome, t.detail.empty() ? "" : " (" + probes::escaped(t.detail) + ")");
     }
   }
   if (run.log != nullptr) out += fmt::format("{} DNS queries in {:.0f} ms\n", run.log->sent(), run.elapsed_ms);
@@ -629,11 +634,11 @@ std::string dmarc_text(const probes::dmarc::DmarcDiscovery& d, const RunInfo& ru
   Paint paint{o.color};
   std::string out = fmt::format("DMARC for {} (organizational domain {})\n", d.domain, d.org_domain);
   if (d.record) {
-    out += fmt::format("  record:  {} at {} (found by: {})\n", d.record->text, d.found_at, d.rule);
-    out += fmt::format("  policy:  {} (from {}=)\n", d.policy, d.policy_tag);
+    out += fmt::format("  record:  {} at {} (found by: {})\n", probes::escaped(d.record->text), d.found_at, d.rule);
+    out += fmt::format("  policy:  {} (from {}=)\n", probes::escaped(d.policy), d.policy_tag);
     out += "  tags:   ";
     for (const auto& [k, t] : d.record->tags) {
-      if (!t.value.empty()) out += fmt::format(" {}={}{}", k, t.value, t.explicit_ ? "" : "(default)");
+      if (!t.value.empty()) out += fmt::format(" {}={}{}", k, probes::escaped(t.value), t.explicit_ ? "" : "(default)");
     }
     out += "\n";
   }

@@ -1,5 +1,6 @@
 // Output of `explain`: one answer as text or JSON, and one line per answer for batches.
 #include "render.hpp"
+#include "text.hpp"
 
 #include <fmt/format.h>
 
@@ -87,7 +88,7 @@ std::string explain_text(const ExplainResult& r, const Reasons& reasons, const R
                      info != nullptr ? " — " + info->title : "", to_string(r.confidence));
   const auto codes = codes_text(r.code, r.enhanced);
   if (!codes.empty() || !r.reply.empty()) {
-    out += fmt::format("  reply:   {}{}{}\n", codes, codes.empty() || r.reply.empty() ? "" : " ", r.reply);
+    out += fmt::format("  reply:   {}{}{}\n", codes, codes.empty() || r.reply.empty() ? "" : " ", probes::escaped(r.reply));
   }
   if (r.matches.empty()) {
     out += fmt::format("  basis:   {}\n", r.basis);
@@ -97,7 +98,7 @@ std::string explain_text(const ExplainResult& r, const Reasons& reasons, const R
   }
   if (!r.facts.empty()) {
     std::string facts;
-    for (const auto& [k, v] : r.facts) facts += (facts.empty() ? "" : ", ") + k + "=" + v;
+    for (const auto& [k, v] : r.facts) facts += (facts.empty() ? "" : ", ") + k + "=" + probes::escaped(v);
     out += fmt::format("  facts:   {}\n", facts);
   }
   if (r.matches.empty()) {
@@ -111,7 +112,7 @@ std::string explain_text(const ExplainResult& r, const Reasons& reasons, const R
     if (o.verbose && r.replies.size() > 1) {
       out += "  replies found:\n";
       for (const auto& x : r.replies) {
-        out += fmt::format("    {} {} → {} ({})\n", codes_text(x.code, x.enhanced), x.text.substr(0, 120), x.classification.reason,
+        out += fmt::format("    {} {} → {} ({})\n", codes_text(x.code, x.enhanced), probes::shown(x.text, 120), x.classification.reason,
                            to_string(x.classification.confidence));
       }
     }
@@ -185,15 +186,17 @@ std::string message_text(const BounceMessage& m, const std::vector<MessageAnswer
                          const RenderOptions& o) {
   std::string out;
   out += fmt::format("Bounce message ({}{}){}{}\n", m.kind == "dsn" ? "delivery status notification" : m.kind == "feedback" ? "abuse report" : "no DSN part",
-                     m.reporting_mta.empty() ? "" : " from " + m.reporting_mta, m.subject.empty() ? "" : ": " + m.subject,
-                     m.original_sender.empty() ? "" : fmt::format(" (returned message from <{}>)", m.original_sender));
+                     m.reporting_mta.empty() ? "" : " from " + probes::escaped(m.reporting_mta),
+                     m.subject.empty() ? "" : ": " + probes::escaped(m.subject),
+                     m.original_sender.empty() ? "" : fmt::format(" (returned message from <{}>)", probes::escaped(m.original_sender)));
   for (const auto& a : answers) {
     out += "\n";
     if (a.recipient != nullptr) {
-      out += fmt::format("{}: {}{}{}\n", a.recipient->final_recipient.empty() ? "(recipient not named)" : a.recipient->final_recipient,
-                         a.recipient->action.empty() ? "no action" : a.recipient->action,
-                         a.recipient->status.empty() ? "" : ", status " + a.recipient->status,
-                         a.recipient->remote_mta.empty() ? "" : ", remote " + a.recipient->remote_mta);
+      const auto& rc = *a.recipient;
+      out += fmt::format("{}: {}{}{}\n", rc.final_recipient.empty() ? "(recipient not named)" : probes::escaped(rc.final_recipient),
+                         rc.action.empty() ? "no action" : probes::escaped(rc.action),
+                         rc.status.empty() ? "" : ", status " + probes::escaped(rc.status),
+                         rc.remote_mta.empty() ? "" : ", remote " + probes::escaped(rc.remote_mta));
     }
     out += explain_text(a.result, reasons, o);
     if (a.confirmation) out += confirmation_text(*a.confirmation);

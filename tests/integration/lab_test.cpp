@@ -788,6 +788,29 @@ TEST_CASE("check --zone-file: a change that breaks a healthy domain fails before
   CHECK(codes(other.j["domains"][0]).count("zone.not-covered") == 1);
 }
 
+TEST_CASE("--zone-file on spf, dmarc, dnsbl and predict: the change is judged before it ships") {
+  const std::string file = std::string(BP_SOURCE_DIR) + "/tests/lab/changes/example.com.zone";
+  // The SPF record of the change has 11 DNS-querying terms: permerror, where live DNS passes.
+  auto live = bp("spf --json --ip 192.0.2.25 --sender a@example.com");
+  REQUIRE(live.j.is_object());
+  CHECK(live.j["result"] == "pass");
+  auto spf = bp("spf --json --ip 192.0.2.25 --sender a@example.com --zone-file " + file);
+  REQUIRE(spf.j.is_object());
+  CHECK(spf.j["result"] == "permerror");
+  CHECK(spf.rc == 1);
+  auto dmarc = bp("dmarc --json example.com --zone-file " + file);
+  REQUIRE(dmarc.j.is_object());
+  CHECK(dmarc.j["record"].get<std::string>().find("p=rejct") != std::string::npos);
+  // The moved MX host's address comes from the file.
+  auto dnsbl = bp("dnsbl --json --dnsbl-resolver 192.0.2.54 mx1.example.com --zone-file " + file);
+  CHECK(dnsbl.rc != 2);
+  auto predict = bp("predict --json --no-smtp --from a@example.com --to postmaster@example.org --ip 192.0.2.25" +
+                    std::string(" --routable 192.0.2.0/24 --dnsbl-resolver 192.0.2.54 --zone-file ") + file);
+  REQUIRE(predict.j.is_object());
+  CHECK(predict.j["verdict"] != "accept");  // the sender's SPF is now permerror and its MX host private
+  CHECK(predict.rc == 1);
+}
+
 TEST_CASE("check --zone-file: a syntax error, an $INCLUDE, a missing file are one line and exit 2") {
   char bad[] = "/tmp/bp-zone-XXXXXX";
   const int fd = mkstemp(bad);
@@ -829,7 +852,7 @@ TEST_CASE("hostile TXT records: text output carries no control byte, JUnit stays
     CHECK((c >= 0x20 || c == '\n') );
     CHECK(c != 0x7f);
   }
-  CHECK(text.out.find("\\x1b[31m") != std::string::npos);  // shown, escaped
+  CHECK(text.out.find("\\x1b[2J") != std::string::npos);  // shown, escaped
   auto junit = bp("check --format junit" + args);
   char xml[] = "/tmp/bp-junit-XXXXXX";
   const int fd = mkstemp(xml);

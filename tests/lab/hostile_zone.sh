@@ -55,3 +55,8 @@ ctrl         MX  10 mx1.example.com.
 ctrl         TXT "v=spf1 \027[31mred\007 ip4:192.0.2.1 \255\254 -all"
 _dmarc.ctrl  TXT "v=DMARC1; p=\027[2Jnone; rua=mailto:\200@example.com"
 TAIL
+# A NUL byte and 4 kB of text in one record (16 strings of 250 bytes: TCP for the reply).
+printf 'ctrl TXT "v=spf1 nul\\000byte\\027]0;title\\007"'
+for _ in $(seq 1 16); do printf ' "%s"' "$(printf 'x%.0s' $(seq 1 250))"; done
+printf '\n'
+
