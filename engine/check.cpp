@@ -55,11 +55,18 @@ report::Comparison compare_findings(const std::vector<probes::Finding>& before, 
 }
 
 asio::awaitable<report::DomainResult> check_domain(const CheckContext& cx, std::string domain) {
-  if (cx.live == nullptr) co_return co_await check_one(cx, std::move(domain));
+  const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(); };
+  if (cx.live == nullptr) {
+    auto d = co_await check_one(cx, std::move(domain));
+    d.elapsed_ms = elapsed();
+    co_return d;
+  }
   CheckContext live{*cx.live, cx.blr, cx.gate, cx.catalog, cx.settings, nullptr};
   using namespace asio::experimental::awaitable_operators;
   auto [changed, before] = co_await (check_one(cx, domain) && check_one(live, domain));
   changed.compare = compare_findings(before.findings, changed.findings);
+  changed.elapsed_ms = elapsed();
   co_return changed;
 }
 

@@ -390,8 +390,8 @@ void CheckWriter::add(const DomainResult& r) {
     junit_tests_ += static_cast<int>(r.findings.size());
     junit_failures_ += fails;
     junit_skipped_ += skipped;
-    junit_suites_ += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"0\">\n{}  </testsuite>\n",
-                                 xml_escape(r.domain), r.findings.size(), fails, skipped, cases);
+    junit_suites_ += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3f}\">\n{}  </testsuite>\n",
+                                 xml_escape(r.domain), r.findings.size(), fails, skipped, r.elapsed_ms / 1000.0, cases);
   } else {
     Paint paint{options_.color};
     std::string out = fmt::format("{}\n", paint("1;4", r.domain));

@@ -59,6 +59,7 @@ struct DomainResult {
   std::optional<probes::SmtpReport> smtp;  ///< absent with --no-smtp
   std::vector<probes::Finding> findings;
   std::optional<Comparison> compare;       ///< with --compare
+  double elapsed_ms{0};                    ///< how long the domain's check took
 };
 
 /// \return the SMTP probe's sessions (the transcript only when verbose).
