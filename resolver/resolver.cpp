@@ -6,7 +6,10 @@
 
 #include <arpa/inet.h>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/associated_executor.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -21,18 +24,43 @@
 namespace bp::resolver {
 
 namespace {
-struct Entry {
-  explicit Entry(asio::any_io_executor ex) : ready(std::move(ex)) {}
-  std::optional<Lookup> result;
-  Event ready;  ///< set when the result arrives
+/// One asker waiting for an answer: woken by the answer or by its target's
+/// deadline, whichever comes first (then never again).
+struct Waiter {
+  virtual ~Waiter() = default;
+  void fire() {
+    if (fired) return;
+    fired = true;
+    resume();
+  }
+  virtual void resume() = 0;
+  bool fired{false};
 };
 
-/// One lookup raced against its target's deadline.
-struct Race {
-  explicit Race(asio::any_io_executor ex) : done(std::move(ex)) {}
-  Event done;  ///< set by the answer or by the deadline, whichever comes first
+template <typename Handler>
+struct HandlerWaiter final : Waiter {
+  HandlerWaiter(Handler h, const asio::any_io_executor& ex)
+      : handler(std::move(h)), work(asio::get_associated_executor(handler, ex)) {}
+  void resume() override {
+    auto ex = work.get_executor();
+    asio::post(ex, std::move(handler));
+    work.reset();
+  }
+  Handler handler;
+  asio::executor_work_guard<asio::associated_executor_t<Handler, asio::any_io_executor>> work;
+};
+
+/// One question of the run: its answer once it came, and who waits for it.
+struct Entry {
   std::optional<Lookup> result;
-  std::exception_ptr error;
+  std::vector<std::shared_ptr<Waiter>> waiters;
+
+  void complete(Lookup l) {
+    result = std::move(l);
+    auto w = std::move(waiters);
+    waiters.clear();
+    for (auto& x : w) x->fire();
+  }
 };
 
 /// A cache key: a normalized name and a type.
@@ -123,6 +151,8 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
   void release_slot();
   /// \return the cached result for (normalized name, type) when it is complete, else nullptr.
   const Lookup* ready(const Key& key);
+  /// \return the run's entry for the question, asking it now if it is new.
+  std::shared_ptr<Entry> entry_for(Key key);
   asio::awaitable<Lookup> resolve(std::string name, RrType type);
 };
 
@@ -133,30 +163,50 @@ struct Resolver::TargetClock {
   Clock::time_point deadline;
   asio::steady_timer timer;  ///< cancelled when the last handle on the target goes
   bool expired{false};
-  std::vector<std::weak_ptr<Race>> races;
+  std::vector<std::weak_ptr<Waiter>> waiting;
 
   static void arm(const std::shared_ptr<TargetClock>& clock) {
     clock->timer.async_wait([weak = std::weak_ptr<TargetClock>(clock)](asio::error_code ec) {
       auto c = weak.lock();
       if (ec || !c) return;
       c->expired = true;
-      for (auto& w : c->races) {
-        if (auto r = w.lock()) r->done.set();
+      auto all = std::move(c->waiting);
+      c->waiting.clear();
+      for (auto& w : all) {
+        if (auto x = w.lock()) x->fire();
       }
-      c->races.clear();
     });
   }
 
-  void add(const std::shared_ptr<Race>& race) {
-    if (races.size() >= 64) {
-      std::erase_if(races, [](const std::weak_ptr<Race>& w) { return w.expired(); });
+  void add(const std::shared_ptr<Waiter>& w) {
+    if (waiting.size() >= 64) {
+      std::erase_if(waiting, [](const std::weak_ptr<Waiter>& x) {
+        auto l = x.lock();
+        return !l || l->fired;
+      });
     }
-    races.push_back(race);
+    waiting.push_back(w);
   }
 };
 
-/// Follows a CNAME chain the server did not finish; shared by every handle. `name` is normalized.
-asio::awaitable<Lookup> follow(std::shared_ptr<Resolver::Core> core, std::string name, RrType type);
+namespace {
+
+/// \return an awaitable that completes once `entry` has its answer, or `clock` (if any) expired.
+asio::awaitable<void> wait_for(const std::shared_ptr<Entry>& entry, Resolver::TargetClock* clock, const asio::any_io_executor& ex) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [entry, clock, ex](auto handler) {
+        auto w = std::make_shared<HandlerWaiter<decltype(handler)>>(std::move(handler), ex);
+        if (entry->result || (clock != nullptr && clock->expired)) {
+          w->fire();
+          return;
+        }
+        entry->waiters.push_back(w);
+        if (clock != nullptr) clock->add(w);
+      },
+      asio::use_awaitable);
+}
+
+}  // namespace
 
 std::string server_spec_problem(const std::string& spec) {
   std::string host = spec;
@@ -218,58 +268,33 @@ void Resolver::finish() {
   for (auto& c : core_->channels) c->cancel_all();
 }
 
-namespace {
-
-/// `name` is normalized.
-asio::awaitable<Lookup> cached(std::shared_ptr<Resolver::Core> core, std::string name, RrType type) {
-  Key key{std::move(name), type};
-  std::shared_ptr<Entry> hit;
-  if (auto it = core->cache.find(key); it != core->cache.end()) {
-    hit = it->second;
-  } else if (auto old = core->old_cache.find(key); old != core->old_cache.end()) {
-    hit = old->second;  // asked again: it moves to the young generation
-    core->old_cache.erase(old);
-    core->cache.emplace(key, hit);
+std::shared_ptr<Entry> Resolver::Core::entry_for(Key key) {
+  if (auto it = cache.find(key); it != cache.end()) {
+    log.count_cache_hit();
+    return it->second;
   }
-  if (hit) {
-    core->log.count_cache_hit();
-    if (!hit->result) co_await hit->ready.wait();
-    co_return *hit->result;
+  if (auto old = old_cache.find(key); old != old_cache.end()) {
+    auto hit = old->second;  // asked again: it moves to the young generation
+    old_cache.erase(old);
+    cache.emplace(std::move(key), hit);
+    log.count_cache_hit();
+    return hit;
   }
-  auto entry = std::make_shared<Entry>(core->ex);
-  if (core->cache.size() >= std::max<std::size_t>(1, core->options.cache_limit / 2)) {
+  auto entry = std::make_shared<Entry>();
+  if (cache.size() >= std::max<std::size_t>(1, options.cache_limit / 2)) {
     // Askers still waiting hold their entries; only the map's references go.
-    core->old_cache = std::move(core->cache);
-    core->cache.clear();
+    old_cache = std::move(cache);
+    cache.clear();
   }
-  auto& slot = core->cache.emplace(std::move(key), entry).first->first;
-  entry->result = co_await core->resolve(slot.name, type);
-  entry->ready.set();
-  co_return *entry->result;
-}
-
-}  // namespace
-
-asio::awaitable<Lookup> follow(std::shared_ptr<Resolver::Core> core, std::string name, RrType type) {
-  constexpr int max_links = 8;
-  Lookup result = co_await cached(core, name, type);
-  std::vector<std::string> chain;
-  for (int link = 0; link < max_links; ++link) {
-    // NODATA at the end of a chain the server did not finish: ask for the target ourselves.
-    if (result.ok() || result.error().kind != DnsFailure::nodata || result.error().cname_chain.empty()) break;
-    const auto& part = result.error().cname_chain;
-    chain.insert(chain.end(), part.begin(), part.end());
-    if (std::count(chain.begin(), chain.end(), part.back()) > 1) {
-      co_return Failure{DnsFailure::bad_response, fmt::format("CNAME loop at {}", part.back()), -1, chain};
-    }
-    result = co_await cached(core, normalize_name(part.back()), type);
-  }
-  if (!chain.empty()) {
-    auto& tail = result.ok() ? result->cname_chain : result.error().cname_chain;
-    tail.insert(tail.begin(), chain.begin(), chain.end());
-    if (result.ok()) result->qname = name;
-  }
-  co_return result;
+  const auto type = key.type;
+  auto& slot = cache.emplace(std::move(key), entry).first->first;
+  // The question is asked once, for every asker: its own coroutine, which no
+  // asker's deadline stops (the answer may serve another target).
+  asio::co_spawn(ex, resolve(slot.name, type), [entry](std::exception_ptr e, Lookup l) {
+    if (e) std::rethrow_exception(e);  // a bug, not an outcome: let it reach run()
+    entry->complete(std::move(l));
+  });
+  return entry;
 }
 
 const Lookup* Resolver::Core::ready(const Key& key) {
@@ -279,49 +304,57 @@ const Lookup* Resolver::Core::ready(const Key& key) {
     if (it == old_cache.end()) return nullptr;
   }
   const auto& r = it->second->result;
-  // A chain the server did not finish is followed by follow(), not answered here.
+  // A chain the server did not finish is followed by lookup(), not answered here.
   if (!r || (!r->ok() && r->error().kind == DnsFailure::nodata && !r->error().cname_chain.empty())) return nullptr;
   log.count_cache_hit();
   return &*r;
 }
 
 asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
+  constexpr int max_links = 8;
   Key key{normalize_name(name), type};
-  // Answered already (provider records, the blocklist zones' tests): no timer.
+  // Answered already (provider records, the blocklist zones' tests): no waiting.
   if (const Lookup* hit = core_->ready(key)) co_return *hit;
-  name = std::move(key.name);
-  if (!clock_) co_return co_await follow(core_, std::move(name), type);
-  const auto late = [&] {
+  const auto late = [] {
     return Failure{DnsFailure::timeout, "the target's deadline passed before an answer came", -1, {}};
   };
-  if (clock_->expired || Clock::now() >= clock_->deadline) co_return late();
-  // Race the lookup against this handle's deadline. The lookup itself goes on
-  // (bounded by timeout x tries and the run deadline): other targets may share it.
-  auto race = std::make_shared<Race>(core_->ex);
-  clock_->add(race);
-  asio::co_spawn(core_->ex, follow(core_, std::move(name), type), [race](std::exception_ptr e, Lookup l) {
-    if (e) {
-      race->error = e;
-    } else {
-      race->result = std::move(l);
+  TargetClock* clock = clock_.get();
+  if (clock != nullptr && (clock->expired || Clock::now() >= clock->deadline)) co_return late();
+  const std::string qname = key.name;
+  std::vector<std::string> chain;
+  Lookup result;
+  for (int link = 0;; ++link) {
+    auto entry = core_->entry_for(std::move(key));
+    if (!entry->result) {
+      // The question goes on after this handle's deadline: other targets may share it.
+      co_await wait_for(entry, clock, core_->ex);
+      if (!entry->result) co_return late();
     }
-    race->done.set();
-  });
-  co_await race->done.wait();
-  if (race->error) std::rethrow_exception(race->error);
-  if (!race->result) co_return late();
-  co_return std::move(*race->result);
+    result = *entry->result;
+    // NODATA at the end of a chain the server did not finish: ask for the target ourselves.
+    if (result.ok() || result.error().kind != DnsFailure::nodata || result.error().cname_chain.empty() || link == max_links) {
+      break;
+    }
+    const auto& part = result.error().cname_chain;
+    chain.insert(chain.end(), part.begin(), part.end());
+    if (std::count(chain.begin(), chain.end(), part.back()) > 1) {
+      co_return Failure{DnsFailure::bad_response, fmt::format("CNAME loop at {}", part.back()), -1, chain};
+    }
+    key = Key{normalize_name(part.back()), type};
+  }
+  if (!chain.empty()) {
+    auto& tail = result.ok() ? result->cname_chain : result.error().cname_chain;
+    tail.insert(tail.begin(), chain.begin(), chain.end());
+    if (result.ok()) result->qname = qname;
+  }
+  co_return result;
 }
 
 const Lookup* Resolver::peek(const std::string& name, RrType type) const {
   return core_->ready(Key{normalize_name(name), type});
 }
 
-void Resolver::prefetch(std::string name, RrType type) {
-  asio::co_spawn(core_->ex, follow(core_, normalize_name(name), type), [](std::exception_ptr e, Lookup) {
-    if (e) std::rethrow_exception(e);  // a bug, not an outcome: let it reach run()
-  });
-}
+void Resolver::prefetch(std::string name, RrType type) { (void)core_->entry_for(Key{normalize_name(name), type}); }
 
 asio::awaitable<void> Resolver::Core::acquire_slot() {
   while (inflight >= options.max_inflight && stopped.empty()) {
