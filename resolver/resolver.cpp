@@ -312,19 +312,18 @@ const Lookup* Resolver::Core::ready(const Key& key) {
 
 asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
   constexpr int max_links = 8;
-  Key key{normalize_name(name), type};
-  // Answered already (provider records, the blocklist zones' tests): no waiting.
-  if (const Lookup* hit = core_->ready(key)) co_return *hit;
   const auto late = [] {
     return Failure{DnsFailure::timeout, "the target's deadline passed before an answer came", -1, {}};
   };
   TargetClock* clock = clock_.get();
-  if (clock != nullptr && (clock->expired || Clock::now() >= clock->deadline)) co_return late();
-  const std::string qname = key.name;
+  Key key{normalize_name(name), type};
   std::vector<std::string> chain;
   Lookup result;
   for (int link = 0;; ++link) {
     auto entry = core_->entry_for(std::move(key));
+    // Answered already (provider records, the blocklist zones' tests) is answered
+    // even after the deadline; a question still out is not waited for then.
+    if (!entry->result && clock != nullptr && (clock->expired || Clock::now() >= clock->deadline)) co_return late();
     if (!entry->result) {
       // The question goes on after this handle's deadline: other targets may share it.
       co_await wait_for(entry, clock, core_->ex);
@@ -345,7 +344,7 @@ asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
   if (!chain.empty()) {
     auto& tail = result.ok() ? result->cname_chain : result.error().cname_chain;
     tail.insert(tail.begin(), chain.begin(), chain.end());
-    if (result.ok()) result->qname = qname;
+    if (result.ok()) result->qname = normalize_name(name);
   }
   co_return result;
 }
