@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -78,8 +79,12 @@ inline constexpr int depth_factor = 5;
 std::chrono::milliseconds target_deadline(const CommonOptions& o);
 
 int run_check(const CommonOptions& o, const std::vector<std::string>& domains);
+struct MessageOptions {
+  std::string message;        ///< predict --message FILE|-
+  std::uint64_t size{0};      ///< predict --size BYTES: SIZE= at MAIL FROM
+};
 int run_predict(const CommonOptions& o, const std::string& from, const std::string& to,
-                const std::vector<std::string>& ips, const std::vector<std::string>& dkim_pass);
+                const std::vector<std::string>& ips, const std::vector<std::string>& dkim_pass, const MessageOptions& m);
 int run_dmarc(const CommonOptions& o, const std::string& domain);
 int run_dnsbl(const CommonOptions& o, const std::vector<std::string>& targets);
 struct ExplainOptions {

@@ -211,6 +211,12 @@ Exit codes (docs/exit-codes.md):
   predict->add_option("--dkim-pass", dkim_pass, "the message carries a valid DKIM signature for this domain (repeatable)")
         ->allow_extra_args(false);
   predict->add_option("--profile", o.profile_file, "receiver profile (TOML) instead of the built-in one");
+  bp::cli::MessageOptions msg;
+  predict->add_option("--message", msg.message,
+                      "the message (.eml, or - for standard input): its size, attachments, From: header and content are "
+                      "judged as a receiver would at the end of DATA");
+  predict->add_option("--size", msg.size, "the SIZE= the sender declares at MAIL FROM, in octets (RFC 1870)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 50));
   predict->add_option("--zone", o.zones, "also query this blocklist zone (ZONE or ZONE:domain; repeatable)")
         ->allow_extra_args(false);
   add_common(predict, o, true);
@@ -305,7 +311,7 @@ Exit codes (docs/exit-codes.md):
   try {
     out_file.emplace(output);
     if (*check) rc = bp::cli::run_check(o, domains);
-    else if (*predict) rc = bp::cli::run_predict(o, from, to, ips, dkim_pass);
+    else if (*predict) rc = bp::cli::run_predict(o, from, to, ips, dkim_pass, msg);
     else if (*explain) rc = bp::cli::run_explain(o, ex);
     else if (*catalog) rc = bp::cli::run_catalog(o);
     else if (*dnsbl) rc = bp::cli::run_dnsbl(o, dnsbl_targets);

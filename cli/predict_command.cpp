@@ -13,7 +13,7 @@
 namespace bp::cli {
 
 int run_predict(const CommonOptions& o, const std::string& from, const std::string& to,
-                const std::vector<std::string>& ips, const std::vector<std::string>& dkim_pass) {
+                const std::vector<std::string>& ips, const std::vector<std::string>& dkim_pass, const MessageOptions& m) {
   const std::string& helo = o.helo;
   require_single_object_format(o, "predict");
   std::optional<report::Catalog> catalog_holder;
@@ -36,6 +36,16 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
   auto plan = engine::plan_predict(from, to, ips, helo, dnsbl_lists(o), address_policy(o), smtp_options(o, source),
                                    o.relay_test, o.relay_to);
   plan.input.dkim_pass = dkim_pass;
+  plan.input.declared_size = m.size;
+  if (!m.message.empty()) {
+    try {
+      plan.input.message = probes::read_message(m.message);
+    } catch (const std::exception& e) {
+      throw UsageError(e.what());  // a file named on the command line: exit 2 (docs/exit-codes.md)
+    }
+    // DMARC is judged on the From: header's domain (RFC 7489 section 3.1), not the envelope's.
+    plan.questions.from_domain = probes::from_domain(*plan.input.message);
+  }
   const auto& rc = plan.input.recipient_check;
   if (!rc.address || rc.address->null_sender || rc.address->domain.empty() || rc.address->domain_literal) {
     throw UsageError(fmt::format("--to '{}' is not a recipient address with a domain{}", probes::shown(to),

@@ -53,7 +53,7 @@ asio::awaitable<Evidence> gather(resolver::Resolver& r, resolver::Resolver& blr,
     if (probes::classify(t)) addresses.push_back(t);
   }
   auto [s, rc, f, d, b, n] = co_await (maybe_mx(r, q.sender_domain, q.policy) && maybe_mx(r, q.recipient_domain, q.policy) &&
-                                       maybe_spf(r, std::move(q.spf)) && maybe_dmarc(r, q.sender_domain) &&
+                                       maybe_spf(r, std::move(q.spf)) && maybe_dmarc(r, q.from_domain.empty() ? q.sender_domain : q.from_domain) &&
                                        maybe_dnsbl(blr, std::move(q.blocklist_targets), std::move(q.lists)) &&
                                        client_names(r, addresses));
   Evidence e{std::move(s), std::move(rc), std::move(f), std::move(d), std::move(b), std::move(n), std::nullopt};
@@ -130,6 +130,18 @@ std::vector<probes::Finding> predict_findings(const report::PredictInput& in) {
   }
   if (in.recipient_mx) findings.insert(findings.end(), in.recipient_mx->findings.begin(), in.recipient_mx->findings.end());
   if (in.smtp) findings.insert(findings.end(), in.smtp->findings.begin(), in.smtp->findings.end());
+  if (in.message) {
+    for (auto& f : probes::message_findings(*in.message)) findings.push_back(std::move(f));
+    const auto from = probes::from_domain(*in.message);
+    const auto* sa = in.sender_check.address ? &*in.sender_check.address : nullptr;
+    if (!from.empty() && sa != nullptr && !sa->domain.empty() && !probes::dmarc::aligned(sa->domain, from, false)) {
+      findings.push_back(probes::make_finding(
+          "message", "message.from-not-envelope", probes::Severity::info, in.message->source,
+          fmt::format("the From: domain {} is not the envelope sender's {} (nor in its organizational domain): SPF cannot "
+                      "align for DMARC, so only a DKIM signature of {} can",
+                      from, sa->domain, from)));
+    }
+  }
   return findings;
 }
 

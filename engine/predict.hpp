@@ -46,6 +46,7 @@ struct Evidence {
 /// What to ask. Empty domains and an absent SPF query or dialogue are skipped.
 struct Questions {
   std::string sender_domain;
+  std::string from_domain;  ///< the message's From: domain, when a message is given (DMARC is asked for it)
   std::string recipient_domain;
   std::optional<probes::spf::SpfQuery> spf;
   std::vector<std::string> blocklist_targets;

@@ -38,4 +38,10 @@ inline constexpr std::size_t spf_mx_hosts = 10;
 /// External DMARC report destinations checked for authorization (RFC 7489 section 7.1), all at once.
 inline constexpr std::size_t dmarc_report_destinations = 10;
 
+/// MIME parts of a message walked for attachments and test strings (message.cpp).
+inline constexpr int message_parts = 1000;
+
+/// MIME nesting followed (message.cpp); deeper parts are not looked into.
+inline constexpr int message_depth = 50;
+
 }  // namespace bp::probes::limits

@@ -1,5 +1,7 @@
 #include "predictor.hpp"
 
+#include <text.hpp>
+
 #include <address.hpp>
 
 #include <fmt/format.h>
@@ -212,6 +214,96 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
       continue;
     }
 
+    if (r == "message_size") {
+      const auto mb = [](std::uint64_t n) { return fmt::format("{:.1f} MB", static_cast<double>(n) / 1e6); };
+      if (check.declared) {
+        // SIZE= at MAIL FROM (RFC 1870): refused before any recipient is named.
+        if (in.declared_size == 0) continue;
+        if (in.declared_size > check.limit) {
+          rejects.insert(rejects.begin(), bounce(ctx, check, check.entry,
+                                                 fmt::format("MAIL FROM declares SIZE={} ({}), over the limit of {} ({})",
+                                                             in.declared_size, mb(in.declared_size), check.limit, mb(check.limit)),
+                                                 {{"MAIL FROM SIZE=", std::to_string(in.declared_size)}}));
+          rejects.front().stage = "mail";
+        } else {
+          p.passed.push_back(fmt::format("{}: SIZE={} is within {}", r, in.declared_size, check.limit));
+        }
+        continue;
+      }
+      if (!in.message) {
+        p.not_checked.push_back(r + ": no --message, so the message's size was not measured");
+        continue;
+      }
+      if (in.message->size > check.limit) {
+        rejects.push_back(bounce(ctx, check, check.entry,
+                                 fmt::format("the message is {} octets ({}), over the limit of {} ({})", in.message->size,
+                                             mb(in.message->size), check.limit, mb(check.limit)),
+                                 {{in.message->source, fmt::format("{} octets", in.message->size)}}));
+      } else {
+        p.passed.push_back(fmt::format("{}: {} octets is within {}", r, in.message->size, check.limit));
+      }
+      continue;
+    }
+
+    if (r == "reject_attachment" || r == "attachment_name_length") {
+      if (!in.message) {
+        p.not_checked.push_back(r + ": no --message, so its attachments were not seen");
+        continue;
+      }
+      bool hit = false;
+      for (const auto& a : in.message->attachments) {
+        if (hit) break;
+        if (r == "attachment_name_length") {
+          // Characters, not octets: a UTF-8 sequence counts once.
+          std::uint64_t chars = 0;
+          for (const char c : a.filename) chars += (static_cast<unsigned char>(c) & 0xc0) != 0x80 ? 1 : 0;
+          if (chars > check.limit) {
+            rejects.push_back(bounce(ctx, check, check.entry,
+                                     fmt::format("attachment name '{}' is {} characters long, over {}", probes::shown(a.filename),
+                                                 chars, check.limit),
+                                     {{"attachment", a.filename}}));
+            hit = true;
+          }
+          continue;
+        }
+        const auto dot = a.filename.rfind('.');
+        if (dot == std::string::npos) continue;
+        std::string ext = a.filename.substr(dot + 1);
+        for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (const auto& rule : check.rules) {
+          if (std::find(rule.extensions.begin(), rule.extensions.end(), ext) == rule.extensions.end()) continue;
+          rejects.push_back(bounce(ctx, check, rule.entry,
+                                   fmt::format("attachment '{}' is a .{} file, on {}", probes::shown(a.filename), ext,
+                                               rule.source.empty() ? "the blocked list" : rule.source),
+                                   {{"attachment", fmt::format("{} ({})", a.filename, a.content_type)}}));
+          hit = true;
+          break;
+        }
+      }
+      if (!hit) {
+        p.passed.push_back(fmt::format("{}: {} attachment(s), none refused", r, in.message->attachments.size()));
+      }
+      continue;
+    }
+
+    if (r == "content_test_string") {
+      if (!in.message) {
+        p.not_checked.push_back(r + ": no --message, so its content was not seen");
+        continue;
+      }
+      const bool gtube = check.test_string == "gtube";
+      if (gtube ? in.message->gtube : in.message->eicar) {
+        rejects.push_back(bounce(ctx, check, check.entry,
+                                 fmt::format("the message carries the {} test string, which every {} recognises",
+                                             gtube ? "GTUBE spam" : "EICAR anti-virus", gtube ? "spam filter" : "virus scanner"),
+                                 {{"body", gtube ? "GTUBE" : "EICAR"}}));
+      } else {
+        p.passed.push_back(fmt::format("{}: no {} test string (no real {} was asked)", r, gtube ? "GTUBE" : "EICAR",
+                                       gtube ? "spam filter" : "virus scanner"));
+      }
+      continue;
+    }
+
     if (r == "reject_spf_fail") {
       if (!in.spf) {
         p.not_checked.push_back(r + ": no --ip given, so SPF was not evaluated");
@@ -284,7 +376,11 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
 
     if (r == "reject_dmarc") {
       // The From: header decides DMARC; without a message it is taken to be the envelope sender's domain.
-      if (!in.dmarc || !sa || sa->null_sender) {
+      if (in.message && probes::from_domain(*in.message).empty()) {
+        p.not_checked.push_back(r + ": the message has no single From: address with a domain (see the message findings)");
+        continue;
+      }
+      if (!in.dmarc || (!in.message && (!sa || sa->null_sender))) {
         p.not_checked.push_back(r + ": no sender domain to take as the From: domain");
         continue;
       }
@@ -321,7 +417,8 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
         continue;
       }
       if (rec.get("pct") != "100") why += fmt::format("; pct={} applies it to that share of failing mail", rec.get("pct"));
-      rejects.push_back(bounce(ctx, check, check.entry, why, d.evidence));
+      // The reply names the domain DMARC was judged for: the From: header's.
+      rejects.push_back(bounce(ctx, check, check.entry, why, d.evidence, {{"sender_domain", d.domain}}));
       continue;
     }
 

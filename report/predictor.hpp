@@ -27,6 +27,9 @@
 #include <dmarc/dmarc.hpp>
 #include <dnsbl/dnsbl.hpp>
 
+#include <message.hpp>
+
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -51,6 +54,8 @@ struct PredictInput {
   std::vector<ObservedReply> observed;  ///< refusals the SMTP dialogue met
   std::string rcpt_accepted;            ///< "host [address]" when the dialogue's RCPT for the recipient got 2xx
   std::optional<probes::SmtpReport> smtp;  ///< the dialogue with the recipient's MX, when it ran
+  std::optional<probes::MessageFacts> message;  ///< --message: what the receiver sees at the end of DATA
+  std::uint64_t declared_size{0};               ///< --size: SIZE= at MAIL FROM (0 = not declared)
 };
 
 struct PredictedBounce {

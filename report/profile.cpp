@@ -20,6 +20,7 @@ namespace {
 const std::set<std::string> known_restrictions{
     "recipient_mail_host",          "reject_sender_syntax", "reject_non_fqdn_sender",
     "reject_unknown_sender_domain", "check_sender_access",  "check_sender_mx_access", "reject_spf_fail", "reject_dmarc", "reject_rbl_client",
+    "message_size", "reject_attachment", "attachment_name_length", "content_test_string",
 };
 
 const CatalogEntry* entry_ref(const toml::table& t, std::string_view key, const Catalog& cat, const std::string& where,
@@ -52,13 +53,23 @@ Profile Profile::load(std::string_view text, const std::string& origin, const Ca
     const std::string where = fmt::format("{}: check {} ({})", origin, n, c.restriction);
     if (!known_restrictions.count(c.restriction)) throw std::runtime_error(where + ": unknown restriction");
     const bool has_rules = c.restriction == "check_sender_access" || c.restriction == "check_sender_mx_access" ||
-                           c.restriction == "reject_rbl_client";
+                           c.restriction == "reject_rbl_client" || c.restriction == "reject_attachment";
     c.entry = entry_ref(*t, "entry", catalog, where, !has_rules);
     c.nullmx_entry = entry_ref(*t, "nullmx_entry", catalog, where, false);
     c.tempfail_entry = entry_ref(*t, "tempfail_entry", catalog, where, false);
     c.enhanced = (*t)["enhanced"].value_or(std::string{});
     c.table = (*t)["table"].value_or(std::string{});
     c.quarantine_as_reject = (*t)["quarantine_as_reject"].value_or(false);
+    c.declared = (*t)["declared"].value_or(false);
+    c.test_string = (*t)["string"].value_or(std::string{});
+    if (c.restriction == "message_size" || c.restriction == "attachment_name_length") {
+      const auto limit = probes::toml_int(*t, "limit", where, 1, std::int64_t{1} << 50);
+      if (!limit) throw std::runtime_error(where + ": needs a positive 'limit'");
+      c.limit = static_cast<std::uint64_t>(*limit);
+    }
+    if (c.restriction == "content_test_string" && c.test_string != "gtube" && c.test_string != "eicar") {
+      throw std::runtime_error(where + ": 'string' must be \"gtube\" or \"eicar\"");
+    }
     if (auto rules = (*t)["rules"].as_array()) {
       for (const auto& rn : *rules) {
         const auto* rt = rn.as_table();
@@ -70,7 +81,19 @@ Profile Profile::load(std::string_view text, const std::string& origin, const Ca
         r.list = (*rt)["list"].value_or(std::string{});
         r.code = (*rt)["code"].value_or(std::string{});
         r.sublist = (*rt)["sublist"].value_or(std::string{});
-        if (c.restriction == "reject_rbl_client") {
+        if (c.restriction == "reject_attachment") {
+          r.source = (*rt)["source"].value_or(std::string{});
+          if (const auto* ext = (*rt)["extensions"].as_array()) {
+            for (const auto& e : *ext) {
+              auto v = e.value<std::string>();
+              if (!v || v->empty()) throw std::runtime_error(where + ": extensions must be strings");
+              std::string x = *v;
+              for (auto& ch : x) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+              r.extensions.push_back(x);
+            }
+          }
+          if (r.extensions.empty()) throw std::runtime_error(where + ": an attachment rule needs 'extensions'");
+        } else if (c.restriction == "reject_rbl_client") {
           if (r.list.empty()) throw std::runtime_error(where + ": an rbl rule needs 'list'");
           if (!r.code.empty() && !probes::Cidr::parse(r.code)) {
             throw std::runtime_error(fmt::format("{}: '{}' is not an address prefix", where, r.code));

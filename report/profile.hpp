@@ -15,6 +15,7 @@
 
 #include "catalog.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct ProfileRule {
   std::string sublist;  ///< reject_rbl_client: sublist ("" = any)
   const CatalogEntry* entry{nullptr};
   std::shared_ptr<const re2::RE2> regex;
+  std::vector<std::string> extensions;  ///< reject_attachment: file name extensions, lower case, no dot
+  std::string source;                   ///< reject_attachment: where the list comes from
 };
 
 struct ProfileCheck {
@@ -40,6 +43,9 @@ struct ProfileCheck {
   std::string table;
   bool quarantine_as_reject{false};  ///< reject_dmarc: treat p=quarantine as reject
   std::vector<ProfileRule> rules;
+  std::uint64_t limit{0};    ///< message_size: octets; attachment_name_length: characters
+  bool declared{false};      ///< message_size: judge the SIZE= declared at MAIL FROM, not the message
+  std::string test_string;   ///< content_test_string: "gtube" or "eicar"
 };
 
 struct Profile {
