@@ -912,6 +912,119 @@ TEST_CASE("docs/ci.md: the documented job's commands pass on a good zone and fai
   std::system(("rm -rf " + repo).c_str());
 }
 
+namespace {
+
+/// A message written for one test: headers, a text body, and attachments (name, bytes) in base64.
+std::string write_message(const std::string& from, const std::vector<std::pair<std::string, std::string>>& attachments,
+                          const std::string& body = "Hello.\r\n") {
+  static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  auto base64 = [](const std::string& in) {
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); i += 3) {
+      unsigned v = static_cast<unsigned char>(in[i]) << 16;
+      if (i + 1 < in.size()) v |= static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8;
+      if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
+      out += b64[(v >> 18) & 63];
+      out += b64[(v >> 12) & 63];
+      out += i + 1 < in.size() ? b64[(v >> 6) & 63] : '=';
+      out += i + 2 < in.size() ? b64[v & 63] : '=';
+      if ((i / 3 + 1) % 19 == 0) out += "\r\n";
+    }
+    return out + "\r\n";
+  };
+  std::string m = "From: " + from + "\r\nTo: postmaster@example.org\r\nSubject: test\r\n"
+                  "Date: Mon, 30 Nov 2026 12:00:00 +0000\r\nMessage-ID: <lab@example.com>\r\nMIME-Version: 1.0\r\n";
+  if (attachments.empty()) {
+    m += "Content-Type: text/plain\r\n\r\n" + body;
+  } else {
+    m += "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n" + body;
+    for (const auto& [name, data] : attachments) {
+      m += "--b1\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"" + name +
+           "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64(data);
+    }
+    m += "--b1--\r\n";
+  }
+  char path[] = "/tmp/bp-lab-message-XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  REQUIRE(write(fd, m.data(), m.size()) == static_cast<ssize_t>(m.size()));
+  close(fd);
+  return path;
+}
+
+const char* predict_args = "predict --json --no-smtp --from a@example.com --to postmaster@example.org --ip 192.0.2.25 "
+                           "--routable 192.0.2.0/24 --dnsbl-resolver 192.0.2.54";
+
+}  // namespace
+
+TEST_CASE("predict --message: each message-stage bounce with its exact catalog text, in the order a receiver meets them") {
+  const std::string gtube = std::string("XJS*C4JDBQADN1.NSBN3*2IDNEN*") + "GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+  const std::string eicar = std::string("X5O!P%@AP[4\\PZX54(P^)7CC)7}$") + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+  struct Row {
+    std::string file;
+    const char* entry;
+    const char* text;
+  };
+  const std::vector<Row> rows = {
+      {write_message("a@example.com", {{"setup.exe", "MZ"}}), "blocked-attachment-g1a",
+       "[blocked file] - Your message has been rejected because it contains a banned file attachment (G1A)"},
+      {write_message("a@example.com", {{"Help.CHM", "ITSF"}}), "blocked-attachment-g1b",
+       "[blocked file] - Your message has been rejected because it contains a banned file attachment (G1B)"},
+      {write_message("a@example.com", {{"archive.hqx", "(This file"}}), "blocked-attachment-winzip-g1c",
+       "[blocked file] - File attachment is not allowed because they can be used to exploit Winzip (G1C)"},
+      {write_message("a@example.com", {{std::string(51, 'n') + ".pdf", "%PDF"}}), "invalid-data-attachment-name",
+       "<postmaster@example.org>:Invalid data in message> #SMTP#"},
+      {write_message("a@example.com", {{"test.txt", eicar}}), "content-virus-detected",
+       "Your message has been rejected because you have been detected sending a virus"},
+      {write_message("a@example.com", {}, gtube + "\r\n"), "content-spam-detected",
+       "Your message has been rejected because you have been detected sending spam"},
+      // DMARC is judged on the From: header: example.org (p=reject) is not aligned with the envelope's example.com.
+      {write_message("a@example.org", {}), "dmarc-reject-g15", "Email rejected per DMARC policy for example.org (G15)"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.entry);
+    auto r = bp(std::string(predict_args) + " --message " + row.file);
+    CAPTURE(r.err);
+    REQUIRE(r.j.is_object());
+    CHECK(r.rc == 1);
+    CHECK(r.j["verdict"] == "bounce");
+    REQUIRE(!r.j["bounces"].empty());
+    CHECK(r.j["bounces"][0]["catalog_id"] == row.entry);
+    CHECK(r.j["bounces"][0]["text"] == row.text);
+    CHECK(r.j["bounces"][0]["code"].get<int>() >= 550);
+    std::remove(row.file.c_str());
+  }
+  // A message that passes every check, from an aligned From:.
+  const auto clean = write_message("a@example.com", {{"report.pdf", "%PDF"}});
+  auto ok = bp(std::string(predict_args) + " --message " + clean);
+  REQUIRE(ok.j.is_object());
+  CHECK(ok.j["verdict"] == "accept");
+  CHECK(ok.rc == 0);
+  // Without --message, the message-stage checks are named as not made.
+  auto without = bp(predict_args);
+  REQUIRE(without.j.is_object());
+  CHECK(without.j.dump().find("no --message") != std::string::npos);
+  // SIZE= declared at MAIL FROM over 50 MB: refused there, before any recipient check.
+  auto declared = bp(std::string(predict_args) + " --size 60000000 --message " + clean);
+  REQUIRE(declared.j.is_object());
+  CHECK(declared.j["bounces"][0]["catalog_id"] == "message-too-large-g17");
+  CHECK(declared.j["bounces"][0]["stage"] == "mail");
+  std::remove(clean.c_str());
+}
+
+TEST_CASE("predict --message: a 53 MB message is too large (G17), read in bounded memory") {
+  // Made here, not committed: 53 MB of base64 in one attachment.
+  const std::string big = write_message("a@example.com", {{"big.bin", std::string(40u * 1024 * 1024, 'z')}});
+  auto r = bp(std::string(predict_args) + " --message " + big);
+  std::remove(big.c_str());
+  REQUIRE(r.j.is_object());
+  CHECK(r.j["bounces"][0]["catalog_id"] == "message-too-large-g17");
+  CHECK(r.j["bounces"][0]["text"] == "Message too large (G17)");
+  CHECK(r.j["bounces"][0]["code"] == 550);
+  CHECK(r.j["bounces"][0]["enhanced"] == "5.3.4");
+  CHECK(r.rc == 1);
+}
+
 TEST_CASE("a resolver that loses every second query: retries stay bounded, every domain ends with a result or 'not checked'") {
   // 192.0.2.92 forwards to Knot and drops every second query it gets.
   const std::string domains = " example.com example.org sub.example.org nullmx.example.net nullmix.example.net "

@@ -1,0 +1,111 @@
+#include "message.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+using namespace bp::probes;
+
+namespace {
+
+struct TempMessage {
+  explicit TempMessage(const std::string& text) {
+    char name[] = "/tmp/bp-message-test-XXXXXX";
+    const int fd = mkstemp(name);
+    REQUIRE(fd >= 0);
+    close(fd);
+    path = name;
+    std::ofstream(path, std::ios::binary) << text;
+  }
+  ~TempMessage() { std::remove(path.c_str()); }
+  std::string path;
+};
+
+std::string headers(const std::string& from = "From: Ann <ann@Example.COM>\r\n") {
+  return from + "To: bob@example.org\r\nSubject: t\r\nDate: Mon, 30 Nov 2026 12:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n"
+                "MIME-Version: 1.0\r\n";
+}
+
+bool has(const std::vector<Finding>& fs, const std::string& code) {
+  return std::any_of(fs.begin(), fs.end(), [&](const Finding& f) { return f.code == code; });
+}
+
+}  // namespace
+
+TEST_CASE("message: attachment names from filename=, name=, RFC 2231 continuations and encoded words") {
+  TempMessage m(headers() +
+                "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+                "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+                "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"plain.exe\"\r\n\r\nx\r\n"
+                "--b\r\nContent-Type: application/octet-stream; name=\"by-name.chm\"\r\n\r\nx\r\n"
+                "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment;\r\n"
+                " filename*0*=UTF-8''long%20na;\r\n filename*1=\"me.HQX\"\r\n\r\nx\r\n"
+                "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment;\r\n"
+                " filename=\"=?UTF-8?B?w6ljaGFudGlsbG9uLnNjcg==?=\"\r\n\r\nx\r\n"
+                "--b--\r\n");
+  const auto f = read_message(m.path);
+  std::vector<std::string> names;
+  for (const auto& a : f.attachments) names.push_back(a.filename);
+  CHECK(names == std::vector<std::string>{"plain.exe", "by-name.chm", "long name.HQX", "\xc3\xa9" "chantillon.scr"});
+  CHECK(f.from == std::vector<std::string>{"ann@Example.COM"});
+  CHECK(from_domain(f) == "example.com");
+  CHECK(f.parts == 6);
+  CHECK(f.max_depth == 1);
+}
+
+TEST_CASE("message: GTUBE in a quoted-printable part and EICAR in a base64 attachment are found after decoding") {
+  const std::string g = gtube_string();
+  // quoted-printable: the '=' soft line break splits the string across two lines.
+  const std::string qp = g.substr(0, 30) + "=\r\n" + g.substr(30);
+  TempMessage m(headers() +
+                "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+                "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + qp + "\r\n"
+                "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"t.com\"\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n"
+                "WDVPIVAlQEFQWzRcUFpYNTQoUF4pN0NDKTd9JEVJQ0FSLVNUQU5EQVJELUFOVElWSVJVUy1URVNU\r\nLUZJTEUhJEgrSCo=\r\n"
+                "--b--\r\n");
+  const auto f = read_message(m.path);
+  CHECK(f.gtube);
+  CHECK(f.eicar);
+  TempMessage clean(headers() + "Content-Type: text/plain\r\n\r\nnothing to see\r\n");
+  const auto c = read_message(clean.path);
+  CHECK(!c.gtube);
+  CHECK(!c.eicar);
+}
+
+TEST_CASE("message: From: problems, missing Date and Message-ID, long lines and 8-bit data are findings") {
+  TempMessage none("To: bob@example.org\r\nSubject: t\r\n\r\nbody\r\n");
+  const auto n = read_message(none.path);
+  CHECK(n.from_headers == 0);
+  CHECK(from_domain(n).empty());
+  const auto nf = message_findings(n);
+  CHECK(has(nf, "message.no-from"));
+  CHECK(has(nf, "message.no-date"));
+  CHECK(has(nf, "message.no-message-id"));
+  TempMessage two(headers("From: a@example.com, b@example.net\r\n") + "Content-Type: text/plain\r\n\r\n" +
+                  std::string(1200, 'x') + "\r\ncaf\xc3\xa9\r\n");
+  const auto t = read_message(two.path);
+  CHECK(t.from.size() == 2);
+  const auto tf = message_findings(t);
+  CHECK(has(tf, "message.several-from"));
+  CHECK(has(tf, "message.long-line"));
+  CHECK(has(tf, "message.eight-bit"));
+  CHECK(!has(tf, "message.no-date"));
+}
+
+TEST_CASE("message: nesting deeper than the bound and a boundary that never closes end in facts, not a crash") {
+  std::string deep = headers() + "Content-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n";
+  for (int i = 1; i <= 1000; ++i) deep += "--b" + std::to_string(i - 1) + "\r\nContent-Type: multipart/mixed; boundary=\"b" + std::to_string(i) + "\"\r\n\r\n";
+  deep += "--b1000\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"deep.exe\"\r\n\r\nx\r\n";
+  TempMessage d(deep);
+  const auto f = read_message(d.path);
+  CHECK(f.parts_capped);
+  CHECK(has(message_findings(f), "message.parts-capped"));
+  TempMessage open(headers() + "Content-Type: multipart/mixed; boundary=\"never\"\r\n\r\n--never\r\nContent-Type: text/plain\r\n\r\nno end");
+  CHECK_NOTHROW((void)read_message(open.path));
+  CHECK_THROWS((void)read_message("/nonexistent/message.eml"));
+}
