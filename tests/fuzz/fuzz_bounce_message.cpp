@@ -1,11 +1,18 @@
 // Fuzz target: a whole bounce message (report/bounce_message.cpp): MIME,
-// RFC 3464 delivery-status fields, encodings and charsets through GMime.
+// RFC 3464 delivery-status fields, encodings and charsets through GMime; and the
+// same bytes as a message to predict for (probes/message.cpp, predict --message).
 #include <bounce_message.hpp>
 #include <catalog.hpp>
 #include <explain.hpp>
+#include <message.hpp>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -14,6 +21,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& r : m.recipients) {
     auto text = bp::report::recipient_text(m, r);
     (void)bp::report::explain(bp::report::Catalog::builtin(), text);
+  }
+  // read_message() takes a file: a memory file stands in for the .eml.
+  const int fd = memfd_create("message", 0);
+  if (fd >= 0) {
+    if (write(fd, data, size) == static_cast<ssize_t>(size)) {
+      try {
+        auto facts = bp::probes::read_message("/proc/self/fd/" + std::to_string(fd));
+        (void)bp::probes::message_findings(facts);
+      } catch (const std::runtime_error&) {
+        // not a message: one error line in the product
+      }
+    }
+    close(fd);
   }
   return 0;
 }
