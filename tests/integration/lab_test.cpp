@@ -921,9 +921,8 @@ std::string write_message(const std::string& from, const std::vector<std::pair<s
   auto base64 = [](const std::string& in) {
     std::string out;
     for (std::size_t i = 0; i < in.size(); i += 3) {
-      unsigned v = static_cast<unsigned char>(in[i]) << 16;
-      if (i + 1 < in.size()) v |= static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8;
-      if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
+      const auto byte = [&](std::size_t k) { return k < in.size() ? static_cast<unsigned>(static_cast<unsigned char>(in[k])) : 0u; };
+      const unsigned v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
       out += b64[(v >> 18) & 63];
       out += b64[(v >> 12) & 63];
       out += i + 1 < in.size() ? b64[(v >> 6) & 63] : '=';
