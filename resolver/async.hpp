@@ -35,6 +35,41 @@
 
 namespace bp {
 
+/// A suspended coroutine's completion handler, kept until resume() posts it to
+/// its executor; it holds the loop's work meanwhile, as a pending timer would.
+class Resumable {
+ public:
+  virtual ~Resumable() = default;
+  virtual void resume() = 0;
+
+  /// \return `handler` kept for a later resume().
+  template <typename Handler>
+  static std::unique_ptr<Resumable> keep(Handler handler, const asio::any_io_executor& ex);
+};
+
+namespace detail {
+template <typename Handler>
+class KeptHandler final : public Resumable {
+ public:
+  KeptHandler(Handler h, const asio::any_io_executor& ex)
+      : handler_(std::move(h)), work_(asio::get_associated_executor(handler_, ex)) {}
+  void resume() override {
+    auto ex = work_.get_executor();
+    asio::post(ex, std::move(handler_));
+    work_.reset();
+  }
+
+ private:
+  Handler handler_;
+  asio::executor_work_guard<asio::associated_executor_t<Handler, asio::any_io_executor>> work_;
+};
+}  // namespace detail
+
+template <typename Handler>
+std::unique_ptr<Resumable> Resumable::keep(Handler handler, const asio::any_io_executor& ex) {
+  return std::make_unique<detail::KeptHandler<Handler>>(std::move(handler), ex);
+}
+
 /// A one-shot event: wait() completes once set() has been called.
 class Event {
  public:
@@ -57,8 +92,7 @@ class Event {
   asio::awaitable<void> wait() {
     return asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
         [this](auto handler) {
-          using H = decltype(handler);
-          auto w = std::make_unique<Waiter<H>>(std::move(handler), ex_);
+          auto w = Resumable::keep(std::move(handler), ex_);
           if (set_) {
             w->resume();
           } else {
@@ -69,26 +103,9 @@ class Event {
   }
 
  private:
-  struct WaiterBase {
-    virtual ~WaiterBase() = default;
-    virtual void resume() = 0;
-  };
-  template <typename Handler>
-  struct Waiter final : WaiterBase {
-    Waiter(Handler h, const asio::any_io_executor& ex)
-        : handler(std::move(h)), work(asio::get_associated_executor(handler, ex)) {}
-    void resume() override {
-      auto ex = work.get_executor();
-      asio::post(ex, std::move(handler));
-      work.reset();
-    }
-    Handler handler;
-    asio::executor_work_guard<asio::associated_executor_t<Handler, asio::any_io_executor>> work;
-  };
-
   asio::any_io_executor ex_;
   bool set_{false};
-  std::vector<std::unique_ptr<WaiterBase>> waiters_;
+  std::vector<std::unique_ptr<Resumable>> waiters_;
 };
 
 /// \return the results of every operation, in input order, once all have finished.

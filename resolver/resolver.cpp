@@ -6,10 +6,7 @@
 
 #include <arpa/inet.h>
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/associated_executor.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/executor_work_guard.hpp>
-#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -27,27 +24,14 @@ namespace {
 /// One asker waiting for an answer: woken by the answer or by its target's
 /// deadline, whichever comes first (then never again).
 struct Waiter {
-  virtual ~Waiter() = default;
+  explicit Waiter(std::unique_ptr<Resumable> r) : asker(std::move(r)) {}
   void fire() {
     if (fired) return;
     fired = true;
-    resume();
+    asker->resume();
   }
-  virtual void resume() = 0;
+  std::unique_ptr<Resumable> asker;
   bool fired{false};
-};
-
-template <typename Handler>
-struct HandlerWaiter final : Waiter {
-  HandlerWaiter(Handler h, const asio::any_io_executor& ex)
-      : handler(std::move(h)), work(asio::get_associated_executor(handler, ex)) {}
-  void resume() override {
-    auto ex = work.get_executor();
-    asio::post(ex, std::move(handler));
-    work.reset();
-  }
-  Handler handler;
-  asio::executor_work_guard<asio::associated_executor_t<Handler, asio::any_io_executor>> work;
 };
 
 /// One question of the run: its answer once it came, and who waits for it.
@@ -164,6 +148,7 @@ struct Resolver::TargetClock {
   asio::steady_timer timer;  ///< cancelled when the last handle on the target goes
   bool expired{false};
   std::vector<std::weak_ptr<Waiter>> waiting;
+  std::size_t sweep_at{64};  ///< waits answered are dropped when the list reaches this
 
   static void arm(const std::shared_ptr<TargetClock>& clock) {
     clock->timer.async_wait([weak = std::weak_ptr<TargetClock>(clock)](asio::error_code ec) {
@@ -179,11 +164,12 @@ struct Resolver::TargetClock {
   }
 
   void add(const std::shared_ptr<Waiter>& w) {
-    if (waiting.size() >= 64) {
+    if (waiting.size() >= sweep_at) {
       std::erase_if(waiting, [](const std::weak_ptr<Waiter>& x) {
         auto l = x.lock();
         return !l || l->fired;
       });
+      sweep_at = std::max<std::size_t>(64, waiting.size() * 2);  // amortised: never a sweep per add
     }
     waiting.push_back(w);
   }
@@ -195,7 +181,7 @@ namespace {
 asio::awaitable<void> wait_for(const std::shared_ptr<Entry>& entry, Resolver::TargetClock* clock, const asio::any_io_executor& ex) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
       [entry, clock, ex](auto handler) {
-        auto w = std::make_shared<HandlerWaiter<decltype(handler)>>(std::move(handler), ex);
+        auto w = std::make_shared<Waiter>(Resumable::keep(std::move(handler), ex));
         if (entry->result || (clock != nullptr && clock->expired)) {
           w->fire();
           return;
