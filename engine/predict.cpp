@@ -103,7 +103,20 @@ PredictPlan plan_predict(const std::string& from, const std::string& to, const s
 asio::awaitable<report::PredictInput> run_predict(resolver::Resolver& r, resolver::Resolver& blr, probes::SmtpGate& gate,
                                                   const report::Catalog& catalog, PredictPlan plan) {
   auto in = std::move(plan.input);
-  auto e = co_await gather(r, blr, gate, std::move(plan.questions));
+  using namespace asio::experimental::awaitable_operators;
+  // The message's signatures are verified beside the rest (their keys are DNS lookups too).
+  auto dkim = [&]() -> asio::awaitable<std::vector<probes::dkim::SignatureResult>> {
+    if (!in.message) co_return std::vector<probes::dkim::SignatureResult>{};
+    co_return co_await probes::dkim::verify_dkim(r, in.message->file);
+  };
+  auto [e, signatures] = co_await (gather(r, blr, gate, std::move(plan.questions)) && dkim());
+  in.dkim = std::move(signatures);
+  // A verified signature counts for DMARC as --dkim-pass does (which stays an override).
+  for (const auto& s : in.dkim) {
+    if (s.outcome == probes::dkim::Outcome::pass && std::find(in.dkim_pass.begin(), in.dkim_pass.end(), s.domain) == in.dkim_pass.end()) {
+      in.dkim_pass.push_back(s.domain);
+    }
+  }
   in.sender_mx = std::move(e.sender_mx);
   in.recipient_mx = std::move(e.recipient_mx);
   in.spf = std::move(e.spf);
@@ -132,6 +145,7 @@ std::vector<probes::Finding> predict_findings(const report::PredictInput& in) {
   if (in.smtp) findings.insert(findings.end(), in.smtp->findings.begin(), in.smtp->findings.end());
   if (in.message) {
     for (auto& f : probes::message_findings(*in.message)) findings.push_back(std::move(f));
+    for (auto& f : probes::dkim::dkim_findings(in.dkim, probes::from_domain(*in.message))) findings.push_back(std::move(f));
     const auto from = probes::from_domain(*in.message);
     const auto* sa = in.sender_check.address ? &*in.sender_check.address : nullptr;
     if (!from.empty() && sa != nullptr && !sa->domain.empty() && !probes::dmarc::aligned(sa->domain, from, false)) {

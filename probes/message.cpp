@@ -170,7 +170,17 @@ MessageFacts read_message(const std::string& path) {
       }
     }
     ::lseek(fd, 0, SEEK_SET);
+    // A second descriptor keeps the copy readable (DKIM reads it again) after GMime closes its own.
+    const int again = ::dup(fd);
+    if (again >= 0) {
+      m.copy = std::shared_ptr<int>(new int(again), [](int* p) {
+        ::close(*p);
+        delete p;
+      });
+      m.file = "/proc/self/fd/" + std::to_string(again);
+    }
   } else {
+    m.file = path;
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error(fmt::format("cannot read --message '{}': {}", path, std::strerror(errno)));
     struct stat st {};

@@ -31,6 +31,7 @@
 #include "finding.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,8 @@ struct Attachment {
 
 struct MessageFacts {
   std::string source;                    ///< the file, or "-"
+  std::string file;                      ///< a path that reads the message again (standard input: a kept copy)
+  std::shared_ptr<int> copy;             ///< keeps standard input's copy open while the facts live
   std::uint64_t size{0};                 ///< octets as read
   std::vector<std::string> from;         ///< addresses of the From: header(s)
   int from_headers{0};                   ///< how many From: fields

@@ -27,6 +27,7 @@
 #include <dmarc/dmarc.hpp>
 #include <dnsbl/dnsbl.hpp>
 
+#include <dkim.hpp>
 #include <message.hpp>
 
 #include <cstdint>
@@ -55,6 +56,7 @@ struct PredictInput {
   std::string rcpt_accepted;            ///< "host [address]" when the dialogue's RCPT for the recipient got 2xx
   std::optional<probes::SmtpReport> smtp;  ///< the dialogue with the recipient's MX, when it ran
   std::optional<probes::MessageFacts> message;  ///< --message: what the receiver sees at the end of DATA
+  std::vector<probes::dkim::SignatureResult> dkim;  ///< the message's DKIM signatures, verified
   std::uint64_t declared_size{0};               ///< --size: SIZE= at MAIL FROM (0 = not declared)
 };
 

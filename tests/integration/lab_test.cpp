@@ -1011,6 +1011,76 @@ TEST_CASE("predict --message: each message-stage bounce with its exact catalog t
   std::remove(clean.c_str());
 }
 
+namespace {
+
+/// Signs `message` with the lab's DKIM key (dkimpy, an independent implementation); \return the signed file.
+std::string dkim_signed(const std::string& message, const char* algorithm, const char* canon, bool break_body) {
+  const std::string dir = std::string(BP_LAB_STATE) + "/dkim/";
+  const bool ed = std::string(algorithm) == "ed25519-sha256";
+  const std::string out = message + ".signed";
+  const std::string script =
+      "import dkim,sys\n"
+      "m=open(sys.argv[1],'rb').read()\n"
+      "k=open(sys.argv[2],'rb').read().strip()\n"
+      "c=sys.argv[5].encode().split(b'/')\n"
+      "sig=dkim.sign(m,sys.argv[3].encode(),b'example.com',k,include_headers=[b'from',b'to',b'subject',b'date',b'message-id'],"
+      "signature_algorithm=sys.argv[4].encode(),canonicalize=(c[0],c[1]))\n"
+      "s=sig+m\n"
+      "if sys.argv[7]=='1': s=s.replace(b'Hello.',b'Hallo.')\n"
+      "open(sys.argv[6],'wb').write(s)\n";
+  char py[] = "/tmp/bp-dkim-sign-XXXXXX";
+  const int fd = mkstemp(py);
+  REQUIRE(fd >= 0);
+  REQUIRE(write(fd, script.data(), script.size()) == static_cast<ssize_t>(script.size()));
+  close(fd);
+  const std::string cmd = std::string("/usr/bin/python3 ") + py + " " + message + " " + dir + (ed ? "ed25519.key" : "rsa.pem") +
+                          " " + (ed ? "ed2026" : "rsa2026") + " " + algorithm + " " + canon + " " + out + " " +
+                          (break_body ? "1" : "0");
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::remove(py);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("predict --message: DKIM verified by the tool, RSA and Ed25519, makes DMARC pass on an unaligned envelope") {
+  // From: example.com (p=reject); the envelope is example.org, so SPF cannot align: only DKIM can.
+  // 203.0.113.25 is example.org's MX, which its SPF ("mx -all") authorizes: SPF passes, for example.org.
+  const std::string args = "predict --json --no-smtp --from a@example.org --to postmaster@example.org --ip 203.0.113.25 "
+                           "--routable 192.0.2.0/24 --routable 203.0.113.0/24 --dnsbl-resolver 192.0.2.54 --message ";
+  const auto plain = write_message("a@example.com", {});
+  auto unsigned_run = bp(args + plain);
+  REQUIRE(unsigned_run.j.is_object());
+  CHECK(unsigned_run.j["bounces"][0]["catalog_id"] == "dmarc-reject-g15");
+  for (const auto& [algorithm, canon] : {std::pair{"rsa-sha256", "relaxed/relaxed"}, std::pair{"rsa-sha256", "simple/simple"},
+                                         std::pair{"ed25519-sha256", "relaxed/simple"}}) {
+    CAPTURE(algorithm);
+    CAPTURE(canon);
+    const auto good = dkim_signed(plain, algorithm, canon, false);
+    auto r = bp(args + good);
+    CAPTURE(r.err);
+    REQUIRE(r.j.is_object());
+    CHECK(r.j["verdict"] == "accept");
+    CHECK(r.rc == 0);
+    bool pass = false;
+    for (const auto& f : r.j["findings"]) pass = pass || f["code"] == "dkim.pass";
+    CHECK(pass);
+    // The body changed after signing: the signature fails, and DMARC rejects.
+    const auto broken = dkim_signed(plain, algorithm, canon, true);
+    auto b = bp(args + broken);
+    REQUIRE(b.j.is_object());
+    CHECK(b.j["bounces"][0]["catalog_id"] == "dmarc-reject-g15");
+    bool failed = false;
+    for (const auto& f : b.j["findings"]) {
+      if (f["code"] == "dkim.fail") failed = f["summary"].get<std::string>().find("body hash") != std::string::npos;
+    }
+    CHECK(failed);
+    std::remove(good.c_str());
+    std::remove(broken.c_str());
+  }
+  std::remove(plain.c_str());
+}
+
 TEST_CASE("predict --message: a 53 MB message is too large (G17), read in bounded memory") {
   // Made here, not committed: 53 MB of base64 in one attachment.
   const std::string big = write_message("a@example.com", {{"big.bin", std::string(40u * 1024 * 1024, 'z')}});

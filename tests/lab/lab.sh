@@ -32,6 +32,26 @@ mute_addr=192.0.2.98
 
 die() { echo "lab: $*" >&2; exit 1; }
 
+# dkim_keys DIR: makes DIR/rsa.pem and DIR/ed25519.key (the raw seed, base64, as
+# dkimpy reads it) and prints their key records for example.com (selectors
+# rsa2026 and ed2026), the RSA key split into TXT strings of 250 octets.
+dkim_keys() {
+  local dir=$1
+  mkdir -p "$dir"
+  openssl genrsa -out "$dir/rsa.pem" 2048 2>/dev/null
+  openssl genpkey -algorithm ed25519 -out "$dir/ed25519.pem" 2>/dev/null
+  openssl pkey -in "$dir/ed25519.pem" -outform DER 2>/dev/null | tail -c 32 | base64 -w0 > "$dir/ed25519.key"
+  local rsa ed
+  rsa=$(openssl rsa -in "$dir/rsa.pem" -pubout -outform DER 2>/dev/null | base64 -w0)
+  ed=$(openssl pkey -in "$dir/ed25519.pem" -pubout -outform DER 2>/dev/null | tail -c 32 | base64 -w0)
+  printf 'rsa2026._domainkey TXT "v=DKIM1; k=rsa; p="'
+  local i=0
+  while [ $i -lt ${#rsa} ]; do printf ' "%s"' "${rsa:$i:250}"; i=$((i + 250)); done
+  printf '\n'
+  printf 'ed2026._domainkey TXT "v=DKIM1; k=ed25519; p=%s"\n' "$ed"
+  chmod 644 "$dir"/*
+}
+
 start() {
   local mute_bin=${1:-} peer_bin=${2:-}
   [ "$(id -u)" = 0 ] || die "needs root (network namespaces); run the tests as root"
@@ -60,6 +80,8 @@ start() {
   make_certs "$state/postfix/tls"
   tlsa_records "$state/postfix/tls" | grep 'example\.com\. ' >> "$state/zones/example.com.zone"
   tlsa_records "$state/postfix/tls" | grep 'example\.net\. ' >> "$state/zones/example.net.zone"
+  # DKIM keys are made per lab too (RSA 2048 and Ed25519); the tests sign with them.
+  dkim_keys "$state/dkim" >> "$state/zones/example.com.zone"
   cat > "$state/knot.conf" <<CONF
 server:
     rundir: "$state/run"
