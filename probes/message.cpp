@@ -1,5 +1,6 @@
 #include "message.hpp"
 
+#include "gmime_support.hpp"
 #include "limits.hpp"
 
 #include <fmt/format.h>
@@ -20,18 +21,6 @@ namespace bp::probes {
 
 namespace {
 
-void gmime_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
-
-struct Unref {
-  void operator()(gpointer p) const {
-    if (p != nullptr) g_object_unref(p);
-  }
-};
-template <typename T>
-using GPtr = std::unique_ptr<T, Unref>;
 
 /// Finds `needles` in a stream of chunks, keeping only a window of the longest needle.
 class Scanner {

@@ -1,6 +1,7 @@
 #include "bounce_message.hpp"
 
 #include <gmime/gmime.h>
+#include <gmime_support.hpp>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -17,18 +18,8 @@ constexpr std::size_t max_field_bytes = 16 * 1024;
 constexpr std::size_t max_text_bytes = 256 * 1024;
 constexpr int max_parts = 200;
 
-void gmime_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
-
-struct Unref {
-  void operator()(gpointer p) const {
-    if (p != nullptr) g_object_unref(p);
-  }
-};
-template <typename T>
-using GPtr = std::unique_ptr<T, Unref>;
+using probes::GPtr;
+using probes::gmime_once;
 
 /// Replaces every byte sequence that is not UTF-8 with U+FFFD, and control characters with spaces.
 std::string clean_utf8(std::string_view in, std::size_t limit) {

@@ -1,6 +1,7 @@
 #include "message.hpp"
 
 #include <doctest/doctest.h>
+#include <temp_file.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -9,21 +10,9 @@
 #include <unistd.h>
 
 using namespace bp::probes;
+using bp::test::TempFile;
 
 namespace {
-
-struct TempMessage {
-  explicit TempMessage(const std::string& text) {
-    char name[] = "/tmp/bp-message-test-XXXXXX";
-    const int fd = mkstemp(name);
-    REQUIRE(fd >= 0);
-    close(fd);
-    path = name;
-    std::ofstream(path, std::ios::binary) << text;
-  }
-  ~TempMessage() { std::remove(path.c_str()); }
-  std::string path;
-};
 
 std::string headers(const std::string& from = "From: Ann <ann@Example.COM>\r\n") {
   return from + "To: bob@example.org\r\nSubject: t\r\nDate: Mon, 30 Nov 2026 12:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n"
@@ -37,7 +26,7 @@ bool has(const std::vector<Finding>& fs, const std::string& code) {
 }  // namespace
 
 TEST_CASE("message: attachment names from filename=, name=, RFC 2231 continuations and encoded words") {
-  TempMessage m(headers() +
+  TempFile m(headers() +
                 "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
                 "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
                 "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"plain.exe\"\r\n\r\nx\r\n"
@@ -61,7 +50,7 @@ TEST_CASE("message: GTUBE in a quoted-printable part and EICAR in a base64 attac
   const std::string g = gtube_string();
   // quoted-printable: the '=' soft line break splits the string across two lines.
   const std::string qp = g.substr(0, 30) + "=\r\n" + g.substr(30);
-  TempMessage m(headers() +
+  TempFile m(headers() +
                 "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
                 "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + qp + "\r\n"
                 "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"t.com\"\r\n"
@@ -71,14 +60,14 @@ TEST_CASE("message: GTUBE in a quoted-printable part and EICAR in a base64 attac
   const auto f = read_message(m.path);
   CHECK(f.gtube);
   CHECK(f.eicar);
-  TempMessage clean(headers() + "Content-Type: text/plain\r\n\r\nnothing to see\r\n");
+  TempFile clean(headers() + "Content-Type: text/plain\r\n\r\nnothing to see\r\n");
   const auto c = read_message(clean.path);
   CHECK(!c.gtube);
   CHECK(!c.eicar);
 }
 
 TEST_CASE("message: From: problems, missing Date and Message-ID, long lines and 8-bit data are findings") {
-  TempMessage none("To: bob@example.org\r\nSubject: t\r\n\r\nbody\r\n");
+  TempFile none("To: bob@example.org\r\nSubject: t\r\n\r\nbody\r\n");
   const auto n = read_message(none.path);
   CHECK(n.from_headers == 0);
   CHECK(from_domain(n).empty());
@@ -86,7 +75,7 @@ TEST_CASE("message: From: problems, missing Date and Message-ID, long lines and 
   CHECK(has(nf, "message.no-from"));
   CHECK(has(nf, "message.no-date"));
   CHECK(has(nf, "message.no-message-id"));
-  TempMessage two(headers("From: a@example.com, b@example.net\r\n") + "Content-Type: text/plain\r\n\r\n" +
+  TempFile two(headers("From: a@example.com, b@example.net\r\n") + "Content-Type: text/plain\r\n\r\n" +
                   std::string(1200, 'x') + "\r\ncaf\xc3\xa9\r\n");
   const auto t = read_message(two.path);
   CHECK(t.from.size() == 2);
@@ -101,11 +90,11 @@ TEST_CASE("message: nesting deeper than the bound and a boundary that never clos
   std::string deep = headers() + "Content-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n";
   for (int i = 1; i <= 1000; ++i) deep += "--b" + std::to_string(i - 1) + "\r\nContent-Type: multipart/mixed; boundary=\"b" + std::to_string(i) + "\"\r\n\r\n";
   deep += "--b1000\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"deep.exe\"\r\n\r\nx\r\n";
-  TempMessage d(deep);
+  TempFile d(deep);
   const auto f = read_message(d.path);
   CHECK(f.parts_capped);
   CHECK(has(message_findings(f), "message.parts-capped"));
-  TempMessage open(headers() + "Content-Type: multipart/mixed; boundary=\"never\"\r\n\r\n--never\r\nContent-Type: text/plain\r\n\r\nno end");
+  TempFile open(headers() + "Content-Type: multipart/mixed; boundary=\"never\"\r\n\r\n--never\r\nContent-Type: text/plain\r\n\r\nno end");
   CHECK_NOTHROW((void)read_message(open.path));
   CHECK_THROWS((void)read_message("/nonexistent/message.eml"));
 }

@@ -2,6 +2,7 @@
 #include "zone_file.hpp"
 
 #include <doctest/doctest.h>
+#include <temp_file.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -9,22 +10,11 @@
 #include <unistd.h>
 
 using namespace bp::resolver;
+using bp::test::TempFile;
 
 namespace {
 
 /// A zone file written for one test and removed after it.
-struct TempZone {
-  explicit TempZone(const std::string& text) {
-    char name[] = "/tmp/bp-zone-test-XXXXXX";
-    const int fd = mkstemp(name);
-    REQUIRE(fd >= 0);
-    close(fd);
-    path = name;
-    std::ofstream(path) << text;
-  }
-  ~TempZone() { std::remove(path.c_str()); }
-  std::string path;
-};
 
 const char* zone_text = R"($ORIGIN example.com.
 $TTL 300
@@ -51,7 +41,7 @@ Lookup ask(const ZoneOverlay& z, const std::string& name, RrType type) {
 }  // namespace
 
 TEST_CASE("zone file: records, multi-string TXT, parenthesised SOA, relative names") {
-  TempZone f(zone_text);
+  TempFile f(zone_text);
   auto z = ZoneOverlay::load({f.path});
   CHECK(z->origins() == std::vector<std::string>{"example.com"});
   auto mx = ask(*z, "example.com", RrType::mx);
@@ -66,7 +56,7 @@ TEST_CASE("zone file: records, multi-string TXT, parenthesised SOA, relative nam
 }
 
 TEST_CASE("zone file: NXDOMAIN, NODATA at a name and at an empty non-terminal, wildcards") {
-  TempZone f(zone_text);
+  TempFile f(zone_text);
   auto z = ZoneOverlay::load({f.path});
   auto none = ask(*z, "nothere.example.com", RrType::a);
   REQUIRE(!none.ok());
@@ -83,7 +73,7 @@ TEST_CASE("zone file: NXDOMAIN, NODATA at a name and at an empty non-terminal, w
 }
 
 TEST_CASE("zone file: a CNAME inside the file is followed, one leaving it is left to the resolver") {
-  TempZone f(zone_text);
+  TempFile f(zone_text);
   auto z = ZoneOverlay::load({f.path});
   auto in = ask(*z, "alias.example.com", RrType::a);
   REQUIRE(in.ok());
@@ -96,7 +86,7 @@ TEST_CASE("zone file: a CNAME inside the file is followed, one leaving it is lef
 }
 
 TEST_CASE("zone file: names outside the origin or below a delegation are not covered") {
-  TempZone f(zone_text);
+  TempFile f(zone_text);
   auto z = ZoneOverlay::load({f.path});
   CHECK(z->covering("example.org") == nullptr);
   CHECK(z->covering("notexample.com") == nullptr);
@@ -108,7 +98,7 @@ TEST_CASE("zone file: names outside the origin or below a delegation are not cov
 }
 
 TEST_CASE("zone file: errors name the file, line and column, and what is wrong") {
-  TempZone bad("$ORIGIN example.com.\n@ SOA ns hostmaster 1 2 3 4 5\nmx1 A 192.0.2\n");
+  TempFile bad("$ORIGIN example.com.\n@ SOA ns hostmaster 1 2 3 4 5\nmx1 A 192.0.2\n");
   try {
     (void)ZoneOverlay::load({bad.path});
     FAIL("no error");
@@ -116,14 +106,14 @@ TEST_CASE("zone file: errors name the file, line and column, and what is wrong")
     const std::string what = e.what();
     CHECK(what.rfind(bad.path + ":3:", 0) == 0);
   }
-  TempZone nosoa("www 300 IN A 192.0.2.1\n");
+  TempFile nosoa("www 300 IN A 192.0.2.1\n");
   CHECK_THROWS_AS((void)ZoneOverlay::load({nosoa.path}), ZoneFileError);
   // With the origin given, a file without SOA is fine.
   auto z = ZoneOverlay::load({"example.net=" + nosoa.path});
   CHECK(ask(*z, "www.example.net", RrType::a).ok());
-  TempZone inc("$ORIGIN example.com.\n@ SOA ns hostmaster 1 2 3 4 5\n$INCLUDE other.zone\n");
+  TempFile inc("$ORIGIN example.com.\n@ SOA ns hostmaster 1 2 3 4 5\n$INCLUDE other.zone\n");
   CHECK_THROWS_AS((void)ZoneOverlay::load({inc.path}), ZoneFileError);
-  TempZone twice(zone_text);
+  TempFile twice(zone_text);
   CHECK_THROWS_AS((void)ZoneOverlay::load({twice.path, twice.path}), ZoneFileError);
   CHECK_THROWS_AS((void)ZoneOverlay::load({"/nonexistent/zone"}), ZoneFileError);
 }
