@@ -3,6 +3,7 @@
 #include "run_support.hpp"
 
 #include <check.hpp>
+#include <domain_name.hpp>
 #include <sender.hpp>
 #include <text.hpp>
 
@@ -113,7 +114,13 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
     if (!c.address || c.address->domain.empty()) throw UsageError(fmt::format("--relay-to '{}' is not a recipient address", probes::shown(o.relay_to)));
   }
   engine::CheckSettings settings{address_policy(o), dnsbl_lists(o), smtp_options(o, ""), o.relay_test, o.relay_to,
-                                 o.smtp_from == "<>" ? "" : o.smtp_from, target_deadline(o)};
+                                 o.smtp_from == "<>" ? "" : o.smtp_from, target_deadline(o), o.dkim_selectors, !o.no_dkim};
+  if (o.no_dkim && !o.dkim_selectors.empty()) throw UsageError("--no-dkim and --dkim-selector contradict each other: give one");
+  for (const auto& s : o.dkim_selectors) {
+    if (auto why = resolver::dns_name_problem(s + "._domainkey.example"); !why.empty() || s.empty()) {
+      throw UsageError(fmt::format("--dkim-selector '{}' is not a selector: {}", probes::shown(s), why.empty() ? "empty" : why));
+    }
+  }
 
   std::unique_ptr<engine::TargetSource> source;
   std::FILE* in = nullptr;

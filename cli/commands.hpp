@@ -45,6 +45,8 @@ struct CommonOptions {
   std::vector<std::string> routable;
   std::vector<std::string> zone_files;  ///< --zone-file FILE|ORIGIN=FILE: answers for those zones from the files
   bool compare{false};                  ///< check: also run against live DNS and list what the files change
+  std::vector<std::string> dkim_selectors;  ///< check: DKIM selectors whose keys are checked
+  bool no_dkim{false};                      ///< check: no DKIM key lookups
   std::string catalog_file;
   std::string profile_file;
   std::vector<std::string> dnsbl_resolvers;  ///< resolvers for blocklist queries (Spamhaus refuses public ones)

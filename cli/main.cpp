@@ -193,6 +193,11 @@ Exit codes (docs/exit-codes.md):
   check->add_option("--zone", o.zones, "also query this blocklist zone (ZONE or ZONE:domain; repeatable)")
       ->allow_extra_args(false);
   add_common(check, o, true);
+  check->add_option("--dkim-selector", o.dkim_selectors,
+                    "check the DKIM key of this selector (repeatable); default: try the common ones "
+                    "(default, selector1, selector2, google, k1)")
+      ->allow_extra_args(false);
+  check->add_flag("--no-dkim", o.no_dkim, "no DKIM key lookups (a batch that only needs MX, SPF, DMARC and blocklists)");
   check->add_flag("--compare", o.compare, "with --zone-file: also check against live DNS and list what the files add and remove");
   add_smtp(check, o, true);
   check->add_option("-o,--output", output, "write the report to FILE (atomically: complete or not at all)");

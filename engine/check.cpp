@@ -1,5 +1,7 @@
 #include "check.hpp"
 
+#include <dkim.hpp>
+
 #include <async.hpp>
 #include <data_file.hpp>
 #include <domain_name.hpp>
@@ -113,8 +115,12 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     b.smtp = std::move(sm);
     co_return b;
   };
-  auto [branch, spf, dm] = co_await (mx_branch() && probes::spf::lint_spf(r, domain) &&
-                                     probes::dmarc::discover_dmarc(r, domain, true));
+  auto keys = [&]() -> asio::awaitable<std::vector<probes::Finding>> {
+    if (!cx.settings.dkim) co_return std::vector<probes::Finding>{};
+    co_return co_await probes::dkim::check_keys(r, domain, cx.settings.dkim_selectors);
+  };
+  auto [branch, spf, dm, dkim_keys] = co_await (mx_branch() && probes::spf::lint_spf(r, domain) &&
+                                                probes::dmarc::discover_dmarc(r, domain, true) && keys());
   d.mx = std::move(branch.mx);
   d.spf = std::move(spf);
   d.dmarc = std::move(dm);
@@ -130,6 +136,9 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
   for (auto& f : probes::spf::spf_mx_findings(d.spf, d.mx)) d.findings.push_back(std::move(f));
   for (const auto& f : d.dmarc.findings) {
     if (!(gone && f.code == "dmarc.none")) d.findings.push_back(f);
+  }
+  if (!gone) {
+    for (auto& f : dkim_keys) d.findings.push_back(std::move(f));
   }
   // The single addresses SPF authorizes go on the blocklists too (wider ranges are named
   // as skipped), within what is left of the per-domain bound (limits::dnsbl_targets).

@@ -45,6 +45,8 @@ struct CheckSettings {
   std::string relay_to;
   std::string smtp_from;                    ///< "" = the null sender
   std::chrono::milliseconds deadline{20000};  ///< each domain's DNS budget, from its start
+  std::vector<std::string> dkim_selectors;    ///< DKIM keys to check; empty: the common selectors
+  bool dkim{true};                            ///< false: no DKIM key lookups (--no-dkim)
 };
 
 struct CheckContext {

@@ -3,6 +3,8 @@
 #include "dmarc/dmarc.hpp"
 #include "text.hpp"
 
+#include <async.hpp>
+
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -508,6 +510,140 @@ std::vector<Finding> dkim_findings(const std::vector<SignatureResult>& results, 
     out.push_back(std::move(f));
   }
   return out;
+}
+
+std::vector<Finding> key_findings(const std::string& name, const resolver::Lookup& txt, bool asked_for) {
+  std::vector<Finding> out;
+  const Evidence ev{name + " TXT", resolver::answer_text(txt)};
+  auto add = [&](const char* code, Severity sev, std::string summary, std::string fix = {}) {
+    auto f = make_finding("dkim", code, sev, name, std::move(summary));
+    f.fix = std::move(fix);
+    f.reference = "RFC 6376 section 3.6.1";
+    f.evidence = {ev};
+    out.push_back(std::move(f));
+  };
+  if (!txt.ok()) {
+    if (!resolver::is_negative(txt.error().kind)) {
+      add("dkim.key-lookup-failed", Severity::warning, fmt::format("could not look up the DKIM key at {}: {}", name, txt.error().detail));
+      out.back().checked = false;
+    } else if (asked_for) {
+      add("dkim.key-missing", Severity::error, fmt::format("no DKIM key at {}: signatures with this selector fail", name),
+          "publish the selector's public key, or sign with a selector that has one");
+    }
+    return out;
+  }
+  std::vector<std::string> records;
+  for (const auto& rec : txt->records) {
+    std::string joined;
+    for (const auto& str : rec.strings) joined += str;
+    records.push_back(joined);
+  }
+  if (records.empty()) return out;
+  if (records.size() > 1) {
+    add("dkim.key-several", Severity::error, fmt::format("{} publishes {} TXT records: verifiers may pick any", name, records.size()),
+        "keep one key record per selector");
+  }
+  std::string error;
+  const auto tags = parse_tag_list(records.front(), &error);
+  if (!tags) {
+    add("dkim.key-syntax", Severity::error, fmt::format("the DKIM key at {} is malformed: {}", name, error), "publish v=DKIM1; k=...; p=...");
+    return out;
+  }
+  auto t = *tags;
+  if (t.count("v") && trim(t["v"]) != "DKIM1") {
+    add("dkim.key-syntax", Severity::error, fmt::format("the key at {} has v={} (must be DKIM1)", name, shown(t["v"], 20)));
+    return out;
+  }
+  const std::string type = lower(trim(t.count("k") ? t["k"] : "rsa"));
+  if (type != "rsa" && type != "ed25519") {
+    add("dkim.key-type", Severity::error, fmt::format("the key at {} has k={}: verifiers know rsa and ed25519", name, shown(type, 20)));
+    return out;
+  }
+  if (!t.count("p")) {
+    add("dkim.key-syntax", Severity::error, fmt::format("the key at {} has no p= tag", name), "publish the public key in p=");
+    return out;
+  }
+  if (strip_ws(t["p"]).empty()) {
+    add("dkim.key-revoked", Severity::warning, fmt::format("the key at {} is revoked (empty p=): every signature with it fails", name),
+        "sign with another selector, or remove the record once no mail in transit uses it");
+    return out;
+  }
+  const auto bytes = base64_decode(t["p"]);
+  if (!bytes) {
+    add("dkim.key-syntax", Severity::error, fmt::format("the key at {} is not valid base64", name), "publish the key as base64");
+    return out;
+  }
+  if (t.count("h") && lower(strip_ws(t["h"])).find("sha256") == std::string::npos) {
+    add("dkim.key-hash", Severity::error, fmt::format("the key at {} allows only h={}: rsa-sha1 is no longer accepted (RFC 8301)", name,
+                                                      shown(t["h"], 20)),
+        "allow sha256 (or drop h=)");
+  }
+  std::string what;
+  if (type == "rsa") {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes->data());
+    EVP_PKEY* pkey = d2i_PUBKEY(nullptr, &p, static_cast<long>(bytes->size()));
+    if (pkey == nullptr) {
+      p = reinterpret_cast<const unsigned char*>(bytes->data());
+      pkey = d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, static_cast<long>(bytes->size()));
+    }
+    if (pkey == nullptr) {
+      add("dkim.key-syntax", Severity::error, fmt::format("the key at {} is not an RSA public key", name));
+      return out;
+    }
+    const int bits = EVP_PKEY_bits(pkey);
+    EVP_PKEY_free(pkey);
+    if (bits < 1024) {
+      add("dkim.key-weak", Severity::error,
+          fmt::format("the RSA key at {} has {} bits: verifiers refuse keys under 1024 (RFC 8301)", name, bits),
+          "publish a 2048-bit key under a new selector and sign with it");
+      return out;
+    }
+    if (bits < 2048) {
+      add("dkim.key-short", Severity::warning, fmt::format("the RSA key at {} has {} bits; 2048 is the recommended size", name, bits),
+          "publish a 2048-bit key under a new selector and sign with it");
+      return out;
+    }
+    what = fmt::format("RSA {} bits", bits);
+  } else {
+    if (bytes->size() != 32) {
+      add("dkim.key-syntax", Severity::error, fmt::format("the Ed25519 key at {} is {} bytes, not 32 (RFC 8463)", name, bytes->size()));
+      return out;
+    }
+    what = "Ed25519";
+  }
+  if (t.count("t") && strip_ws(t["t"]).find('y') != std::string::npos) {
+    add("dkim.key-testing", Severity::warning,
+        fmt::format("the key at {} ({}) is in testing mode (t=y): receivers may treat signed mail as unsigned", name, what),
+        "remove t=y once signing works");
+    return out;
+  }
+  add("dkim.key-ok", Severity::ok, fmt::format("DKIM key at {}: {}", name, what));
+  return out;
+}
+
+asio::awaitable<std::vector<Finding>> check_keys(resolver::Resolver& r, std::string domain, std::vector<std::string> selectors) {
+  const bool asked = !selectors.empty();
+  if (!asked) selectors = common_selectors;
+  std::vector<asio::awaitable<resolver::Lookup>> ops;
+  std::vector<std::string> names;
+  for (const auto& s : selectors) {
+    names.push_back(s + "._domainkey." + domain);
+    ops.push_back(r.lookup(names.back(), resolver::RrType::txt));
+  }
+  auto answers = co_await when_all(std::move(ops));
+  std::vector<Finding> out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    for (auto& f : key_findings(names[i], answers[i], asked)) out.push_back(std::move(f));
+  }
+  const bool found = std::any_of(answers.begin(), answers.end(), [](const resolver::Lookup& l) { return l.ok(); });
+  if (!asked && !found) {
+    auto f = make_finding("dkim", "dkim.no-key-found", Severity::info, domain,
+                          fmt::format("no DKIM key at the common selectors of {} ({} tried); name yours with --dkim-selector",
+                                      domain, selectors.size()));
+    f.reference = "RFC 6376 section 3.6.2.1";
+    out.push_back(std::move(f));
+  }
+  co_return out;
 }
 
 }  // namespace bp::probes::dkim

@@ -76,6 +76,18 @@ struct SignatureResult {
 /// \return every DKIM-Signature of the message in `path`, each verified.
 asio::awaitable<std::vector<SignatureResult>> verify_dkim(resolver::Resolver& r, std::string path);
 
+/// Selectors tried by `check` when none is given: the common defaults of mail
+/// systems and providers (a domain may use others: --dkim-selector names them).
+/// (selector1/2: Microsoft 365; google: Google Workspace; k1: Mailchimp and others.)
+inline const std::vector<std::string> common_selectors{"default", "selector1", "selector2", "google", "k1"};
+
+/// Pure: findings for the key record published at `name` (selector._domainkey.domain),
+/// given the TXT lookup (RFC 6376 section 3.6.1; RFC 8301 key sizes; RFC 8463).
+std::vector<Finding> key_findings(const std::string& name, const resolver::Lookup& txt, bool asked_for);
+
+/// The keys of `domain` at `selectors` (or the common ones when empty), looked up at once.
+asio::awaitable<std::vector<Finding>> check_keys(resolver::Resolver& r, std::string domain, std::vector<std::string> selectors);
+
 /// Findings for the signatures, and for a From: domain no passing signature aligns with.
 std::vector<Finding> dkim_findings(const std::vector<SignatureResult>& results, const std::string& from_domain);
 

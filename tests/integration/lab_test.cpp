@@ -1094,6 +1094,34 @@ TEST_CASE("predict --message: a 53 MB message is too large (G17), read in bounde
   CHECK(r.rc == 1);
 }
 
+TEST_CASE("check: DKIM keys at the selectors given, or at the common ones, each judged as verifiers judge it") {
+  auto keys = bp("check --json" + std::string(routable) +
+                 " --dkim-selector k512 --dkim-selector k1024 --dkim-selector revoked --dkim-selector testing"
+                 " --dkim-selector garbage --dkim-selector missing dkimkeys.example.net");
+  REQUIRE(keys.j.is_object());
+  const auto c = codes(keys.j["domains"][0]);
+  for (const char* code : {"dkim.key-weak", "dkim.key-short", "dkim.key-revoked", "dkim.key-testing", "dkim.key-syntax", "dkim.key-missing"}) {
+    CAPTURE(code);
+    CHECK(c.count(code) == 1);
+  }
+  CHECK(keys.rc == 1);  // a key under 1024 bits, a broken one and a missing one are errors
+  auto good = bp("check --json" + std::string(routable) + " --dkim-selector rsa2026 --dkim-selector ed2026 example.com");
+  REQUIRE(good.j.is_object());
+  int ok = 0;
+  for (const auto& f : good.j["domains"][0]["findings"]) ok += f["code"] == "dkim.key-ok" ? 1 : 0;
+  CHECK(ok == 2);
+  CHECK(good.rc == 0);
+  // No selector given: the common ones are tried; none exists for example.com, which is said, not an error.
+  auto common = bp("check --json" + std::string(routable) + " example.com");
+  REQUIRE(common.j.is_object());
+  CHECK(codes(common.j["domains"][0]).count("dkim.no-key-found") == 1);
+  CHECK(common.rc == 0);
+  auto none = bp("check --json --no-dkim" + std::string(routable) + " example.com");
+  REQUIRE(none.j.is_object());
+  CHECK(codes(none.j["domains"][0]).count("dkim.no-key-found") == 0);
+  CHECK(bp("check --no-dkim --dkim-selector x example.com").rc == 2);
+}
+
 TEST_CASE("a resolver that loses every second query: retries stay bounded, every domain ends with a result or 'not checked'") {
   // 192.0.2.92 forwards to Knot and drops every second query it gets.
   const std::string domains = " example.com example.org sub.example.org nullmx.example.net nullmix.example.net "

@@ -82,6 +82,12 @@ start() {
   tlsa_records "$state/postfix/tls" | grep 'example\.net\. ' >> "$state/zones/example.net.zone"
   # DKIM keys are made per lab too (RSA 2048 and Ed25519); the tests sign with them.
   dkim_keys "$state/dkim" >> "$state/zones/example.com.zone"
+  # Keys too short to trust, at dkimkeys.example.net (the zone file has the revoked, testing and broken ones).
+  for bits in 512 1024; do
+    openssl genrsa -out "$state/dkim/rsa$bits.pem" $bits 2>/dev/null
+    printf 'k%s._domainkey.dkimkeys TXT "v=DKIM1; k=rsa; p=%s"\n' "$bits" \
+      "$(openssl rsa -in "$state/dkim/rsa$bits.pem" -pubout -outform DER 2>/dev/null | base64 -w0)"
+  done >> "$state/zones/example.net.zone"
   cat > "$state/knot.conf" <<CONF
 server:
     rundir: "$state/run"
