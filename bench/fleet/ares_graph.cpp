@@ -3,7 +3,7 @@
 // findings, no rendering): MX, then each host's A and AAAA, then each address
 // on the four address blocklists and the domain on the domain list; the SPF
 // record and its include/redirect chain (a provider's records fetched once);
-// _dmarc. Each blocklist zone's RFC 5782 test entry once. `window` domains in flight.
+// _dmarc, _mta-sts and _smtp._tls. Each blocklist zone's RFC 5782 test entry once. `window` domains in flight.
 //   ares_graph SERVER DOMAINS_FILE [WINDOW]
 #include <ares.h>
 #include <arpa/inet.h>
@@ -131,6 +131,8 @@ void start_next() {
   ask(d, d->name, ns_t_mx);
   ask(d, d->name, ns_t_txt);
   ask(d, "_dmarc." + d->name, ns_t_txt);
+  ask(d, "_mta-sts." + d->name, ns_t_txt);
+  ask(d, "_smtp._tls." + d->name, ns_t_txt);
   ask(d, d->name + ".dbl.spamhaus.org", ns_t_a);
   d->done();
 }

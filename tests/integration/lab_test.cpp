@@ -1122,6 +1122,23 @@ TEST_CASE("check: DKIM keys at the selectors given, or at the common ones, each 
   CHECK(bp("check --no-dkim --dkim-selector x example.com").rc == 2);
 }
 
+TEST_CASE("check: MTA-STS and TLS-RPT records, each problem on its fixture") {
+  struct Row {
+    const char* domain;
+    const char* sts;
+    const char* rpt;
+  };
+  for (const auto& row : {Row{"example.com", "mta-sts.record-ok", "tls-rpt.ok"}, Row{"stsbad.example.net", "mta-sts.syntax", "tls-rpt.bad-rua"},
+                          Row{"ststwo.example.net", "mta-sts.several", "tls-rpt.syntax"}, Row{"example.org", "mta-sts.none", "tls-rpt.none"}}) {
+    CAPTURE(row.domain);
+    auto r = bp("check --json --no-dkim" + std::string(routable) + " " + row.domain);
+    REQUIRE(r.j.is_object());
+    const auto c = codes(r.j["domains"][0]);
+    CHECK(c.count(row.sts) == 1);
+    CHECK(c.count(row.rpt) == 1);
+  }
+}
+
 TEST_CASE("a resolver that loses every second query: retries stay bounded, every domain ends with a result or 'not checked'") {
   // 192.0.2.92 forwards to Knot and drops every second query it gets.
   const std::string domains = " example.com example.org sub.example.org nullmx.example.net nullmix.example.net "

@@ -1,0 +1,153 @@
+#include "mta_sts.hpp"
+
+#include "dkim.hpp"
+#include "text.hpp"
+
+#include <async.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace bp::probes::transport {
+
+namespace {
+
+/// The TXT records at `name` that start with `version` ("v=STSv1"), joined from their strings.
+std::vector<std::string> versioned(const resolver::Lookup& txt, const std::string& version) {
+  std::vector<std::string> out;
+  if (!txt.ok()) return out;
+  for (const auto& rec : txt->records) {
+    std::string joined;
+    for (const auto& s : rec.strings) joined += s;
+    std::string head = joined.substr(0, joined.find(';'));
+    head.erase(std::remove_if(head.begin(), head.end(), [](char c) { return c == ' ' || c == '\t'; }), head.end());
+    if (head == version) out.push_back(joined);
+  }
+  return out;
+}
+
+Finding finding(const char* probe, const char* code, Severity s, const std::string& subject, std::string summary,
+                const std::string& name, const resolver::Lookup& txt, const char* reference, std::string fix = {}) {
+  auto f = make_finding(probe, code, s, subject, std::move(summary));
+  f.evidence = {{name + " TXT", resolver::answer_text(txt)}};
+  f.reference = reference;
+  f.fix = std::move(fix);
+  return f;
+}
+
+}  // namespace
+
+std::vector<Finding> mta_sts_findings(const std::string& domain, const resolver::Lookup& txt) {
+  const std::string name = "_mta-sts." + domain;
+  const char* ref = "RFC 8461 section 3.1";
+  std::vector<Finding> out;
+  if (!txt.ok() && !resolver::is_negative(txt.error().kind)) {
+    out.push_back(finding("mta-sts", "mta-sts.lookup-failed", Severity::warning, domain,
+                          fmt::format("could not look up {}: {}", name, txt.error().detail), name, txt, ref));
+    out.back().checked = false;
+    return out;
+  }
+  const auto records = versioned(txt, "v=STSv1");
+  if (records.empty()) {
+    out.push_back(finding("mta-sts", "mta-sts.none", Severity::info, domain,
+                          fmt::format("{} publishes no MTA-STS policy: senders deliver over TLS only opportunistically", domain),
+                          name, txt, ref, "publish _mta-sts TXT \"v=STSv1; id=...\" and the policy at https://mta-sts." + domain +
+                                              "/.well-known/mta-sts.txt"));
+    return out;
+  }
+  if (records.size() > 1) {
+    out.push_back(finding("mta-sts", "mta-sts.several", Severity::error, domain,
+                          fmt::format("{} has {} MTA-STS records: senders then act as if there were no policy", name, records.size()),
+                          name, txt, ref, "keep one v=STSv1 record"));
+    return out;
+  }
+  std::string error;
+  auto tags = dkim::parse_tag_list(records.front(), &error);
+  if (!tags) {
+    out.push_back(finding("mta-sts", "mta-sts.syntax", Severity::error, domain, fmt::format("{} is malformed: {}", name, error),
+                          name, txt, ref, "write v=STSv1; id=<1 to 32 letters and digits>"));
+    return out;
+  }
+  const std::string id = (*tags)["id"];
+  if (id.empty() || id.size() > 32 || !std::all_of(id.begin(), id.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; })) {
+    out.push_back(finding("mta-sts", "mta-sts.syntax", Severity::error, domain,
+                          fmt::format("{} has id={}: an id is 1 to 32 letters and digits, and senders ignore the record without one", name,
+                                      shown(id, 40)),
+                          name, txt, ref, "write id= as 1 to 32 letters and digits (change it with every policy change)"));
+    return out;
+  }
+  out.push_back(finding("mta-sts", "mta-sts.record-ok", Severity::ok, domain,
+                        fmt::format("{}: v=STSv1, id={} (the policy at mta-sts.{} is not fetched by this version)", name, id, domain),
+                        name, txt, ref));
+  return out;
+}
+
+std::vector<Finding> tls_rpt_findings(const std::string& domain, const resolver::Lookup& txt) {
+  const std::string name = "_smtp._tls." + domain;
+  const char* ref = "RFC 8460 section 3";
+  std::vector<Finding> out;
+  if (!txt.ok() && !resolver::is_negative(txt.error().kind)) {
+    out.push_back(finding("tls-rpt", "tls-rpt.lookup-failed", Severity::warning, domain,
+                          fmt::format("could not look up {}: {}", name, txt.error().detail), name, txt, ref));
+    out.back().checked = false;
+    return out;
+  }
+  const auto records = versioned(txt, "v=TLSRPTv1");
+  if (records.empty()) {
+    out.push_back(finding("tls-rpt", "tls-rpt.none", Severity::info, domain,
+                          fmt::format("{} asks for no TLS reports: failures of senders to reach it over TLS go unseen", domain), name,
+                          txt, ref, "publish _smtp._tls TXT \"v=TLSRPTv1; rua=mailto:tls-reports@" + domain + "\""));
+    return out;
+  }
+  if (records.size() > 1) {
+    out.push_back(finding("tls-rpt", "tls-rpt.several", Severity::error, domain,
+                          fmt::format("{} has {} TLS-RPT records: senders send no report", name, records.size()), name, txt, ref,
+                          "keep one v=TLSRPTv1 record"));
+    return out;
+  }
+  std::string error;
+  auto tags = dkim::parse_tag_list(records.front(), &error);
+  if (!tags || (*tags)["rua"].empty()) {
+    out.push_back(finding("tls-rpt", "tls-rpt.syntax", Severity::error, domain,
+                          fmt::format("{} is malformed: {}", name, tags ? "no rua= destination" : error), name, txt, ref,
+                          "write v=TLSRPTv1; rua=mailto:... (or https://...)"));
+    return out;
+  }
+  std::vector<std::string> bad;
+  const std::string rua = (*tags)["rua"];
+  std::size_t i = 0;
+  while (i <= rua.size()) {
+    auto comma = rua.find(',', i);
+    std::string uri = rua.substr(i, comma == std::string::npos ? std::string::npos : comma - i);
+    uri.erase(std::remove_if(uri.begin(), uri.end(), [](char c) { return c == ' ' || c == '\t'; }), uri.end());
+    const bool mailto = uri.rfind("mailto:", 0) == 0 && uri.find('@') != std::string::npos;
+    const bool https = uri.rfind("https://", 0) == 0 && uri.size() > 8;
+    if (!mailto && !https) bad.push_back(uri);
+    if (comma == std::string::npos) break;
+    i = comma + 1;
+  }
+  if (!bad.empty()) {
+    out.push_back(finding("tls-rpt", "tls-rpt.bad-rua", Severity::error, domain,
+                          fmt::format("{}: rua= destination '{}' is neither mailto: nor https: (RFC 8460 section 3)", name,
+                                      shown(bad.front(), 60)),
+                          name, txt, ref, "use mailto:address or https://url"));
+    return out;
+  }
+  out.push_back(finding("tls-rpt", "tls-rpt.ok", Severity::ok, domain, fmt::format("{}: TLS reports go to {}", name, shown(rua, 120)),
+                        name, txt, ref));
+  return out;
+}
+
+asio::awaitable<std::vector<Finding>> check_transport_records(resolver::Resolver& r, std::string domain) {
+  std::vector<asio::awaitable<resolver::Lookup>> ops;
+  ops.push_back(r.lookup("_mta-sts." + domain, resolver::RrType::txt));
+  ops.push_back(r.lookup("_smtp._tls." + domain, resolver::RrType::txt));
+  auto answers = co_await when_all(std::move(ops));
+  auto out = mta_sts_findings(domain, answers[0]);
+  for (auto& f : tls_rpt_findings(domain, answers[1])) out.push_back(std::move(f));
+  co_return out;
+}
+
+}  // namespace bp::probes::transport
