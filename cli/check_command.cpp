@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -117,8 +119,14 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
                                  o.smtp_from == "<>" ? "" : o.smtp_from, target_deadline(o), o.dkim_selectors, !o.no_dkim};
   if (o.no_dkim && !o.dkim_selectors.empty()) throw UsageError("--no-dkim and --dkim-selector contradict each other: give one");
   for (const auto& s : o.dkim_selectors) {
-    if (auto why = resolver::dns_name_problem(s + "._domainkey.example"); !why.empty() || s.empty()) {
-      throw UsageError(fmt::format("--dkim-selector '{}' is not a selector: {}", probes::shown(s), why.empty() ? "empty" : why));
+    // RFC 6376 section 3.1: labels of letters, digits and hyphens (underscores are tolerated, as verifiers do).
+    const bool chars_ok = std::all_of(s.begin(), s.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+    });
+    const auto why = !chars_ok ? std::string("only letters, digits, '-', '_' and '.' may be used")
+                               : resolver::dns_name_problem(s + "._domainkey.example");
+    if (s.empty() || !why.empty()) {
+      throw UsageError(fmt::format("--dkim-selector '{}' is not a selector: {}", probes::shown(s), s.empty() ? "empty" : why));
     }
   }
 

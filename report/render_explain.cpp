@@ -142,7 +142,7 @@ std::string explain_text(const ExplainResult& r, const Reasons& reasons, const R
                          codes_text(m.entry->code, m.entry->enhanced));
     }
     out += fmt::format("  means:   {}\n", m.entry->explanation);
-    out += fmt::format("  why:     {}\n", m.entry->condition);
+    if (!m.entry->condition.empty()) out += fmt::format("  why:     {}\n", m.entry->condition);
     out += fmt::format("  fix:     {}\n", m.entry->fix);
     std::string rows;
     for (const auto& d : m.entry->documented) rows += (rows.empty() ? "" : ", ") + d.source + " " + d.row;

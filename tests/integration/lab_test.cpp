@@ -1293,6 +1293,7 @@ TEST_CASE("hostile command lines: one escaped, bounded line and a usage exit, ne
                           Row{"dmarc .", 2, "the root is not a host name"},
                           Row{"check --catalog /dev/zero example.com", 2, "is not a regular file"},
                           Row{"check --catalog /tmp example.com", 2, "is a directory"},
+                          Row{"check --dkim-selector 'a b' example.com", 2, "is not a selector"},
                           Row{"explain --message /dev/null/x", 2, "--message"},
                           Row{"check --deadline nan example.com", 2, "not a number of seconds"},
                           Row{"explain --input /dev/zero", 2, "is a device, not a file"},
