@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace bp::probes::transport {
 
@@ -37,34 +38,54 @@ Finding finding(const char* probe, const char* code, Severity s, const std::stri
   return f;
 }
 
+/// What both records share: a lookup that failed, no record of the version, several.
+struct RecordKind {
+  const char* probe;    ///< "mta-sts"
+  const char* version;  ///< "v=STSv1"
+  const char* ref;
+  std::string none;     ///< the summary when there is no record
+  std::string none_fix;
+  std::string several;  ///< what several records make senders do
+};
+
+/// \return the one record to judge, or nullopt with `out` saying why there is none.
+std::optional<std::string> the_record(const RecordKind& kind, const std::string& domain, const std::string& name,
+                                      const resolver::Lookup& txt, std::vector<Finding>& out) {
+  const std::string p = kind.probe;
+  if (!txt.ok() && !resolver::is_negative(txt.error().kind)) {
+    out.push_back(finding(kind.probe, (p + ".lookup-failed").c_str(), Severity::warning, domain,
+                          fmt::format("could not look up {}: {}", name, txt.error().detail), name, txt, kind.ref));
+    out.back().checked = false;
+    return std::nullopt;
+  }
+  const auto records = versioned(txt, kind.version);
+  if (records.empty()) {
+    out.push_back(finding(kind.probe, (p + ".none").c_str(), Severity::info, domain, kind.none, name, txt, kind.ref, kind.none_fix));
+    return std::nullopt;
+  }
+  if (records.size() > 1) {
+    out.push_back(finding(kind.probe, (p + ".several").c_str(), Severity::error, domain,
+                          fmt::format("{} has {} {} records: {}", name, records.size(), kind.version, kind.several), name, txt,
+                          kind.ref, fmt::format("keep one {} record", kind.version)));
+    return std::nullopt;
+  }
+  return records.front();
+}
+
 }  // namespace
 
 std::vector<Finding> mta_sts_findings(const std::string& domain, const resolver::Lookup& txt) {
   const std::string name = "_mta-sts." + domain;
   const char* ref = "RFC 8461 section 3.1";
   std::vector<Finding> out;
-  if (!txt.ok() && !resolver::is_negative(txt.error().kind)) {
-    out.push_back(finding("mta-sts", "mta-sts.lookup-failed", Severity::warning, domain,
-                          fmt::format("could not look up {}: {}", name, txt.error().detail), name, txt, ref));
-    out.back().checked = false;
-    return out;
-  }
-  const auto records = versioned(txt, "v=STSv1");
-  if (records.empty()) {
-    out.push_back(finding("mta-sts", "mta-sts.none", Severity::info, domain,
-                          fmt::format("{} publishes no MTA-STS policy: senders deliver over TLS only opportunistically", domain),
-                          name, txt, ref, "publish _mta-sts TXT \"v=STSv1; id=...\" and the policy at https://mta-sts." + domain +
-                                              "/.well-known/mta-sts.txt"));
-    return out;
-  }
-  if (records.size() > 1) {
-    out.push_back(finding("mta-sts", "mta-sts.several", Severity::error, domain,
-                          fmt::format("{} has {} MTA-STS records: senders then act as if there were no policy", name, records.size()),
-                          name, txt, ref, "keep one v=STSv1 record"));
-    return out;
-  }
+  const auto record = the_record(
+      {"mta-sts", "v=STSv1", ref, fmt::format("{} publishes no MTA-STS policy: senders deliver over TLS only opportunistically", domain),
+       "publish _mta-sts TXT \"v=STSv1; id=...\" and the policy at https://mta-sts." + domain + "/.well-known/mta-sts.txt",
+       "senders then act as if there were no policy"},
+      domain, name, txt, out);
+  if (!record) return out;
   std::string error;
-  auto tags = dkim::parse_tag_list(records.front(), &error);
+  auto tags = dkim::parse_tag_list(*record, &error);
   if (!tags) {
     out.push_back(finding("mta-sts", "mta-sts.syntax", Severity::error, domain, fmt::format("{} is malformed: {}", name, error),
                           name, txt, ref, "write v=STSv1; id=<1 to 32 letters and digits>"));
@@ -88,27 +109,13 @@ std::vector<Finding> tls_rpt_findings(const std::string& domain, const resolver:
   const std::string name = "_smtp._tls." + domain;
   const char* ref = "RFC 8460 section 3";
   std::vector<Finding> out;
-  if (!txt.ok() && !resolver::is_negative(txt.error().kind)) {
-    out.push_back(finding("tls-rpt", "tls-rpt.lookup-failed", Severity::warning, domain,
-                          fmt::format("could not look up {}: {}", name, txt.error().detail), name, txt, ref));
-    out.back().checked = false;
-    return out;
-  }
-  const auto records = versioned(txt, "v=TLSRPTv1");
-  if (records.empty()) {
-    out.push_back(finding("tls-rpt", "tls-rpt.none", Severity::info, domain,
-                          fmt::format("{} asks for no TLS reports: failures of senders to reach it over TLS go unseen", domain), name,
-                          txt, ref, "publish _smtp._tls TXT \"v=TLSRPTv1; rua=mailto:tls-reports@" + domain + "\""));
-    return out;
-  }
-  if (records.size() > 1) {
-    out.push_back(finding("tls-rpt", "tls-rpt.several", Severity::error, domain,
-                          fmt::format("{} has {} TLS-RPT records: senders send no report", name, records.size()), name, txt, ref,
-                          "keep one v=TLSRPTv1 record"));
-    return out;
-  }
+  const auto record = the_record(
+      {"tls-rpt", "v=TLSRPTv1", ref, fmt::format("{} asks for no TLS reports: failures of senders to reach it over TLS go unseen", domain),
+       "publish _smtp._tls TXT \"v=TLSRPTv1; rua=mailto:tls-reports@" + domain + "\"", "senders send no report"},
+      domain, name, txt, out);
+  if (!record) return out;
   std::string error;
-  auto tags = dkim::parse_tag_list(records.front(), &error);
+  auto tags = dkim::parse_tag_list(*record, &error);
   if (!tags || (*tags)["rua"].empty()) {
     out.push_back(finding("tls-rpt", "tls-rpt.syntax", Severity::error, domain,
                           fmt::format("{} is malformed: {}", name, tags ? "no rua= destination" : error), name, txt, ref,
