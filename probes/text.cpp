@@ -34,6 +34,15 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t* code
   return n;
 }
 
+std::size_t append_utf8_or_replacement(std::string& out, std::string_view s, std::size_t i) {
+  if (const auto n = utf8_sequence(s, i); n > 0) {
+    out.append(s.data() + i, n);
+    return n;
+  }
+  out += "\xef\xbf\xbd";  // U+FFFD
+  return 1;
+}
+
 namespace {
 
 /// \return the length of the well-formed, printable UTF-8 sequence at s[i] (2..4), or 0.

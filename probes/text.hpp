@@ -24,6 +24,10 @@ namespace bp::probes {
 /// the code point goes to *code_point when given. ASCII bytes are not sequences here.
 std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t* code_point = nullptr);
 
+/// Appends the UTF-8 sequence at s[i] to `out`, or U+FFFD for a byte that does not
+/// start one; \return how many bytes of `s` it took (at least 1). For s[i] >= 0x80.
+std::size_t append_utf8_or_replacement(std::string& out, std::string_view s, std::size_t i);
+
 /// \return `s` with control characters, DEL, C1 controls and invalid UTF-8 written as \xNN.
 std::string escaped(std::string_view s);
 

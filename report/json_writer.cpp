@@ -21,13 +21,7 @@ void append_json_string(std::string& out, std::string_view s) {
     if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      if (const auto n = probes::utf8_sequence(s, i); n > 0) {
-        out.append(s.data() + i, n);
-        i += n;
-      } else {
-        out += "\xef\xbf\xbd";  // U+FFFD for a byte that is not UTF-8
-        ++i;
-      }
+      i += probes::append_utf8_or_replacement(out, s, i);  // U+FFFD for a byte that is not UTF-8
       continue;
     }
     switch (c) {

@@ -70,14 +70,7 @@ std::string xml_escape(const std::string& s) {
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      const auto n = probes::utf8_sequence(s, i);
-      if (n > 0) {
-        out.append(s, i, n);
-        i += n;
-      } else {
-        out += "\xef\xbf\xbd";
-        ++i;
-      }
+      i += probes::append_utf8_or_replacement(out, s, i);
       continue;
     }
     switch (c) {
