@@ -27,6 +27,7 @@
 #include "ares_glue.hpp"
 
 #include <ares.h>
+#include <asio/post.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 #include <fmt/format.h>
@@ -97,11 +98,18 @@ struct AresChannel::Impl {
   }
 
   void arm(const std::shared_ptr<Watcher>& w) {
-    if (w->want_read && !w->reading) {
+    // An idle channel's open sockets (ARES_FLAG_STAYOPEN) are not waited on:
+    // a wait would hold the event loop open after the last answer.
+    if (w->want_read && !w->reading && outstanding > 0) {
       w->reading = true;
       w->desc.async_wait(asio::posix::descriptor_base::wait_read, [this, w, alive = alive](asio::error_code ec) {
         w->reading = false;
-        if (!*alive || w->closed || ec) return;
+        if (!*alive || w->closed) return;
+        if (ec) {
+          // Cancelled when the channel went idle; a question sent since wants it back.
+          if (ec == asio::error::operation_aborted) arm(w);
+          return;
+        }
         ares_process_fd(channel, w->fd, ARES_SOCKET_BAD);
         if (!w->closed) arm(w);
         ensure_timer();
@@ -144,14 +152,33 @@ struct AresChannel::Impl {
     if (!timer_armed) update_timer();
   }
 
-  static void on_reply(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
-    std::unique_ptr<PendingBase> op(static_cast<PendingBase*>(arg));
-    RawReply r;
-    r.status = status;
-    r.status_text = ares_strerror(status);
-    if (status == ARES_SUCCESS && abuf != nullptr && alen > 0) r.packet.assign(abuf, abuf + alen);
-    op->complete(std::move(r));
+  /// The channel has nothing out: stop waiting on its sockets until send().
+  void idle() {
+    for (auto& [fd, w] : watchers) {
+      if (w->reading) {
+        asio::error_code ignored;
+        w->desc.cancel(ignored);
+      }
+    }
   }
+
+  static void on_reply(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
+    std::unique_ptr<Reply> reply(static_cast<Reply*>(arg));
+    Impl* impl = reply->channel_;
+    if (--impl->outstanding == 0) impl->idle();
+    const auto len = status == ARES_SUCCESS && abuf != nullptr && alen > 0 ? static_cast<std::size_t>(alen) : 0;
+    if (!impl->sending) {
+      reply->done(status, status == ARES_SUCCESS ? "" : ares_strerror(status), abuf, len);
+      return;
+    }
+    // c-ares failed the question inside ares_send (no socket, say): tell the
+    // caller from the event loop, not from inside its own send().
+    asio::post(impl->ex, [r = std::move(reply), status, bytes = std::vector<unsigned char>(abuf, abuf + len)] {
+      r->done(status, ares_strerror(status), bytes.data(), bytes.size());
+    });
+  }
+  bool sending{false};  ///< inside ares_send: a callback now is posted, not run
+  std::size_t outstanding{0};  ///< questions sent and not answered yet
 };
 
 AresChannel::AresChannel(asio::any_io_executor ex, const ChannelOptions& options)
@@ -162,7 +189,10 @@ AresChannel::AresChannel(asio::any_io_executor ex, const ChannelOptions& options
     }
   });
   ares_options opts{};
-  opts.flags = ARES_FLAG_NOCHECKRESP;
+  // STAYOPEN: c-ares 1.18 otherwise closes its sockets whenever no query is
+  // out, and a batch then opens a new socket (and epoll registration) again
+  // and again.
+  opts.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_STAYOPEN;
   opts.timeout = static_cast<int>(options.timeout.count());
   opts.tries = 1;
   opts.sock_state_cb = &Impl::sock_state;
@@ -207,21 +237,24 @@ void AresChannel::cancel_all() {
   impl_->update_timer();  // nothing pending: the retry timer must not hold the loop
 }
 
-void AresChannel::start(std::string name, std::uint16_t type, std::unique_ptr<PendingBase> op) {
+void AresChannel::send(const std::string& name, std::uint16_t type, std::unique_ptr<Reply> reply) {
   unsigned char* buf = nullptr;
   int len = 0;
   // RD=1; c-ares assigns the ID in ares_send.
   if (int rc = ares_create_query(name.c_str(), 1 /* class IN */, type, 0, 1, &buf, &len, 0); rc != ARES_SUCCESS) {
-    RawReply r;
-    r.status = rc;
-    r.status_text = ares_strerror(rc);
-    op->complete(std::move(r));
+    asio::post(ex_, [r = std::move(reply), rc] { r->done(rc, ares_strerror(rc), nullptr, 0); });
     return;
   }
   // AD=1 asks a validating resolver to say whether it validated the answer
   // (RFC 6840 section 5.7); DANE uses TLSA records only from such answers.
   if (len > 3) buf[3] = static_cast<unsigned char>(buf[3] | 0x20);
-  ares_send(impl_->channel, buf, len, &Impl::on_reply, op.release());
+  reply->channel_ = impl_.get();
+  if (impl_->outstanding++ == 0) {
+    for (auto& [fd, w] : impl_->watchers) impl_->arm(w);
+  }
+  impl_->sending = true;
+  ares_send(impl_->channel, buf, len, &Impl::on_reply, reply.release());
+  impl_->sending = false;
   ares_free_string(buf);
   impl_->ensure_timer();
 }

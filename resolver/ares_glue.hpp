@@ -6,9 +6,9 @@
  * DESCRIPTION
  *	The only place that knows c-ares. Each socket c-ares opens is watched
  *	through a posix::stream_descriptor that it never owns; one steady_timer
- *	follows ares_timeout(). async_query() sends one question and completes
- *	with the raw reply bytes or a c-ares status, always through the
- *	handler's executor, never from inside ares_process_fd().
+ *	follows ares_timeout(). send() sends one question; its Reply is told the
+ *	raw reply bytes or a c-ares status from the event loop, without a
+ *	coroutine or a posted handler per query (the fleet's hot path).
  * DIAGNOSTICS
  *	The constructor throws std::runtime_error when c-ares cannot start or the
  *	server list is rejected (a start-up failure, exit code 3).
@@ -18,24 +18,15 @@
 #pragma once
 
 #include <asio/any_io_executor.hpp>
-#include <asio/associated_executor.hpp>
-#include <asio/async_result.hpp>
-#include <asio/executor_work_guard.hpp>
-#include <asio/post.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace bp::resolver {
-
-struct RawReply {
-  int status{0};                    ///< ARES_SUCCESS or an ARES_E* code
-  std::string status_text;          ///< ares_strerror(status)
-  std::vector<std::uint8_t> packet; ///< the reply, when status is success
-};
 
 /// Classifies a c-ares status for the failure enum without exposing <ares.h>.
 enum class AresStatusClass { success, timeout, connection_refused, cancelled, bad_name, no_server, other };
@@ -47,6 +38,8 @@ struct ChannelOptions {
 };
 
 class AresChannel {
+  struct Impl;
+
  public:
   AresChannel(asio::any_io_executor ex, const ChannelOptions& options);
   ~AresChannel();
@@ -59,38 +52,24 @@ class AresChannel {
   /// Completes every query in flight at once with ARES_ECANCELLED.
   void cancel_all();
 
-  /// Sends (name, type) and completes with the raw reply: void(RawReply).
-  template <typename Token>
-  auto async_query(std::string name, std::uint16_t type, Token&& token) {
-    return asio::async_initiate<Token, void(RawReply)>(
-        [this](auto handler, std::string n, std::uint16_t t) {
-          using H = decltype(handler);
-          start(std::move(n), t, std::make_unique<Pending<H>>(std::move(handler), ex_));
-        },
-        token, std::move(name), type);
-  }
+  /// What a question sent with send() is answered with: status is ARES_SUCCESS
+  /// (with the reply's bytes) or an ARES_E* code (with ares_strerror's text).
+  class Reply {
+   public:
+    virtual ~Reply() = default;
+    virtual void done(int status, const char* status_text, const unsigned char* packet, std::size_t len) = 0;
 
-  struct PendingBase {
-    virtual ~PendingBase() = default;
-    virtual void complete(RawReply reply) = 0;
+   private:
+    friend class AresChannel;
+    Impl* channel_{nullptr};  ///< set by send(): where c-ares's callback finds the channel
   };
+
+  /// Sends (name, type); `reply` is told the outcome once, from the event loop:
+  /// inside ares_process_fd() or cancel_all(), or posted when c-ares answers
+  /// at once (never inside send() itself), then destroyed.
+  void send(const std::string& name, std::uint16_t type, std::unique_ptr<Reply> reply);
 
  private:
-  template <typename Handler>
-  struct Pending final : PendingBase {
-    Pending(Handler h, asio::any_io_executor ex)
-        : handler(std::move(h)), work(asio::get_associated_executor(handler, ex)) {}
-    void complete(RawReply reply) override {
-      auto ex = work.get_executor();
-      asio::post(ex, [h = std::move(handler), r = std::move(reply)]() mutable { std::move(h)(std::move(r)); });
-    }
-    Handler handler;
-    asio::executor_work_guard<asio::associated_executor_t<Handler, asio::any_io_executor>> work;
-  };
-
-  void start(std::string name, std::uint16_t type, std::unique_ptr<PendingBase> op);
-
-  struct Impl;
   asio::any_io_executor ex_;
   std::unique_ptr<Impl> impl_;
 };

@@ -72,7 +72,8 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
   asio::any_io_executor ex;
   ResolverOptions options;
   int inflight{0};
-  std::deque<std::shared_ptr<asio::steady_timer>> slot_waiters;
+  struct Query;
+  std::deque<std::unique_ptr<Query>> queued;  ///< waiting for a slot (max_inflight)
   /// Several channels, each with its own socket per server: a server's workers
   /// (Knot's UDP workers, by SO_REUSEPORT hashing of the source port) share the
   /// load, and no one socket holds so many queries that the server's receive
@@ -96,9 +97,7 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
     watchdog.cancel();
     run_timer.cancel();
     for (auto& c : channels) c->cancel_all();
-    // Queued queries wake up, see `stopped` and fail without being sent.
-    for (auto& w : slot_waiters) w->cancel();
-    slot_waiters.clear();
+    drain();  // queued questions fail without being sent
   }
 
   void arm_run_deadline() {
@@ -131,13 +130,34 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
     watchdog.cancel();
   }
 
-  asio::awaitable<void> acquire_slot();
-  void release_slot();
   /// \return the cached result for (normalized name, type) when it is complete, else nullptr.
   const Lookup* ready(const Key& key);
   /// \return the run's entry for the question, asking it now if it is new.
   std::shared_ptr<Entry> entry_for(Key key);
-  asio::awaitable<Lookup> resolve(std::string name, RrType type);
+  /// Answers a new question: at once (a bad name, a zone file) or through DNS.
+  void ask(const std::shared_ptr<Entry>& entry, const std::string& name, RrType type);
+  /// Sends `q` when a slot is free, else queues it.
+  void submit(std::unique_ptr<Query> q);
+  /// Sends queued questions while slots are free (fails them once stopped).
+  void drain();
+  void send(std::unique_ptr<Query> q);
+  void on_reply(const Query& q, int status, const char* status_text, const unsigned char* packet, std::size_t len);
+};
+
+/// One attempt at one question, held by c-ares while it is out. It holds the
+/// core weakly: c-ares answers what is still out when the core goes.
+struct Resolver::Core::Query final : AresChannel::Reply {
+  Query(std::weak_ptr<Core> c, std::shared_ptr<Entry> e, std::string n, RrType t, int a)
+      : core(std::move(c)), entry(std::move(e)), name(std::move(n)), type(t), attempt(a) {}
+  void done(int status, const char* status_text, const unsigned char* packet, std::size_t len) override {
+    if (auto c = core.lock()) c->on_reply(*this, status, status_text, packet, len);
+  }
+  std::weak_ptr<Core> core;
+  std::shared_ptr<Entry> entry;
+  std::string name;
+  RrType type;
+  int attempt;
+  std::chrono::steady_clock::time_point start;
 };
 
 /// One target's deadline: a single timer that ends the waits of every lookup
@@ -274,12 +294,9 @@ std::shared_ptr<Entry> Resolver::Core::entry_for(Key key) {
   }
   const auto type = key.type;
   auto& slot = cache.emplace(std::move(key), entry).first->first;
-  // The question is asked once, for every asker: its own coroutine, which no
-  // asker's deadline stops (the answer may serve another target).
-  asio::co_spawn(ex, resolve(slot.name, type), [entry](std::exception_ptr e, Lookup l) {
-    if (e) std::rethrow_exception(e);  // a bug, not an outcome: let it reach run()
-    entry->complete(std::move(l));
-  });
+  // The question is asked once, for every asker; no asker's deadline stops it
+  // (the answer may serve another target).
+  ask(entry, slot.name, type);
   return entry;
 }
 
@@ -341,28 +358,12 @@ const Lookup* Resolver::peek(const std::string& name, RrType type) const {
 
 void Resolver::prefetch(std::string name, RrType type) { (void)core_->entry_for(Key{normalize_name(name), type}); }
 
-asio::awaitable<void> Resolver::Core::acquire_slot() {
-  while (inflight >= options.max_inflight && stopped.empty()) {
-    auto waiter = std::make_shared<asio::steady_timer>(ex, asio::steady_timer::time_point::max());
-    slot_waiters.push_back(waiter);
-    co_await waiter->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-  }
-  ++inflight;
-}
-
-void Resolver::Core::release_slot() {
-  --inflight;
-  if (!slot_waiters.empty()) {
-    slot_waiters.front()->cancel();
-    slot_waiters.pop_front();
-  }
-}
-
-asio::awaitable<Lookup> Resolver::Core::resolve(std::string name, RrType type) {
+void Resolver::Core::ask(const std::shared_ptr<Entry>& entry, const std::string& name, RrType type) {
   if (auto problem = dns_name_problem(name); !problem.empty()) {
     Failure f{DnsFailure::bad_name, fmt::format("'{}' cannot be looked up: {}", name, problem), -1, {}};
     log.add(QueryRecord{name, type, 0, std::string(to_string(f.kind)), f.detail, {}, {}, 0});
-    co_return f;
+    entry->complete(std::move(f));
+    return;
   }
   if (options.overlay) {
     if (const std::string* origin = options.overlay->covering(name)) {
@@ -372,64 +373,91 @@ asio::awaitable<Lookup> Resolver::Core::resolve(std::string name, RrType type) {
       if (!answer.ok() && answer.error().detail.empty()) answer.error().detail = std::string(to_string(answer.error().kind));
       log.add(QueryRecord{name, type, 1, answer.ok() ? "answer" : std::string(to_string(answer.error().kind)),
                           "from zone file " + file, {}, {}, 0});
-      co_return answer;
+      entry->complete(std::move(answer));
+      return;
     }
   }
+  submit(std::make_unique<Query>(weak_from_this(), entry, name, type, 1));
+}
+
+void Resolver::Core::submit(std::unique_ptr<Query> q) {
+  queued.push_back(std::move(q));
+  drain();
+}
+
+void Resolver::Core::drain() {
+  while (!queued.empty() && (inflight < options.max_inflight || !stopped.empty())) {
+    auto q = std::move(queued.front());
+    queued.pop_front();
+    if (stopped.empty()) {
+      send(std::move(q));
+      continue;
+    }
+    Failure f{DnsFailure::timeout, "not sent: " + stopped, -1, {}};
+    log.add(QueryRecord{q->name, q->type, q->attempt, std::string(to_string(f.kind)), f.detail, {}, {}, 0});
+    q->entry->complete(std::move(f));
+  }
+}
+
+void Resolver::Core::send(std::unique_ptr<Query> q) {
+  ++inflight;
+  note_first_send();
+  q->start = std::chrono::steady_clock::now();
+  // Round robin over the channels; a retry goes out on another socket.
+  auto& channel = *channels[next_channel++ % channels.size()];
+  const auto type = static_cast<std::uint16_t>(q->type);
+  const std::string& name = q->name;
+  channel.send(name, type, std::move(q));
+}
+
+void Resolver::Core::on_reply(const Query& q, int status, const char* status_text, const unsigned char* packet,
+                              std::size_t len) {
+  --inflight;
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - q.start).count();
   Lookup result;
-  for (int attempt = 1; attempt <= options.tries; ++attempt) {
-    co_await acquire_slot();
-    if (!stopped.empty()) {
-      release_slot();
-      Failure f{DnsFailure::timeout, "not sent: " + stopped, -1, {}};
-      log.add(QueryRecord{name, type, attempt, std::string(to_string(f.kind)), f.detail, {}, {}, 0});
-      co_return f;
-    }
-    note_first_send();
-    const auto start = std::chrono::steady_clock::now();
-    // Round robin over the channels; a retry goes out on another socket.
-    auto& channel = *channels[next_channel++ % channels.size()];
-    RawReply raw = co_await channel.async_query(name, static_cast<std::uint16_t>(type), asio::use_awaitable);
-    release_slot();
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    switch (classify_status(raw.status)) {
-      case AresStatusClass::success:
-        note_reply();
-        result = parse_reply(raw.packet, name, type);
-        break;
-      case AresStatusClass::timeout:
-        result = Failure{DnsFailure::timeout,
-                         fmt::format("no reply within {} ms (attempt {} of {})", options.timeout.count(), attempt,
-                                     options.tries),
-                         -1, {}};
-        break;
-      case AresStatusClass::connection_refused:
-        result = Failure{DnsFailure::connection_refused, "resolver unreachable: " + raw.status_text, -1, {}};
-        break;
-      case AresStatusClass::cancelled:
-        // Cancelled by stop(): a deadline passed or the resolver was found mute.
-        result = stopped.empty() ? Lookup{Failure{DnsFailure::cancelled, raw.status_text, -1, {}}}
-                                 : Lookup{Failure{DnsFailure::timeout, "cancelled: " + stopped, -1, {}}};
-        break;
-      case AresStatusClass::bad_name: result = Failure{DnsFailure::bad_name, raw.status_text, -1, {}}; break;
-      case AresStatusClass::no_server:
-      case AresStatusClass::other: result = Failure{DnsFailure::no_server, raw.status_text, -1, {}}; break;
-    }
-    if (!log.keeps()) {
-      log.count(result.ok() ? nullptr : &result.error());
-    } else if (QueryRecord rec{name, type, attempt, "answer", {}, {}, {}, ms}; true) {
-      if (result.ok()) {
-        rec.cname_chain = result->cname_chain;
-        for (const auto& r : result->records) rec.answers.push_back(r.rdata_text());
-      } else {
-        rec.outcome = std::string(to_string(result.error().kind));
-        rec.detail = result.error().detail;
-        rec.cname_chain = result.error().cname_chain;
-      }
-      log.add(std::move(rec));
-    }
-    if (result.ok() || result.error().kind != DnsFailure::timeout || !stopped.empty()) break;
+  switch (classify_status(status)) {
+    case AresStatusClass::success:
+      note_reply();
+      result = parse_reply(std::span<const std::uint8_t>(packet, len), q.name, q.type);
+      break;
+    case AresStatusClass::timeout:
+      result = Failure{DnsFailure::timeout,
+                       fmt::format("no reply within {} ms (attempt {} of {})", options.timeout.count(), q.attempt,
+                                   options.tries),
+                       -1, {}};
+      break;
+    case AresStatusClass::connection_refused:
+      result = Failure{DnsFailure::connection_refused, std::string("resolver unreachable: ") + status_text, -1, {}};
+      break;
+    case AresStatusClass::cancelled:
+      // Cancelled by stop(): a deadline passed or the resolver was found mute.
+      result = stopped.empty() ? Lookup{Failure{DnsFailure::cancelled, status_text, -1, {}}}
+                               : Lookup{Failure{DnsFailure::timeout, "cancelled: " + stopped, -1, {}}};
+      break;
+    case AresStatusClass::bad_name: result = Failure{DnsFailure::bad_name, status_text, -1, {}}; break;
+    case AresStatusClass::no_server:
+    case AresStatusClass::other: result = Failure{DnsFailure::no_server, status_text, -1, {}}; break;
   }
-  co_return result;
+  if (!log.keeps()) {
+    log.count(result.ok() ? nullptr : &result.error());
+  } else if (QueryRecord rec{q.name, q.type, q.attempt, "answer", {}, {}, {}, ms}; true) {
+    if (result.ok()) {
+      rec.cname_chain = result->cname_chain;
+      for (const auto& r : result->records) rec.answers.push_back(r.rdata_text());
+    } else {
+      rec.outcome = std::string(to_string(result.error().kind));
+      rec.detail = result.error().detail;
+      rec.cname_chain = result.error().cname_chain;
+    }
+    log.add(std::move(rec));
+  }
+  if (!result.ok() && result.error().kind == DnsFailure::timeout && stopped.empty() && q.attempt < options.tries) {
+    // A retry waits for a slot like any question: behind those already queued.
+    queued.push_back(std::make_unique<Query>(q.core, q.entry, q.name, q.type, q.attempt + 1));
+  } else {
+    q.entry->complete(std::move(result));
+  }
+  drain();
 }
 
 }  // namespace bp::resolver

@@ -10,7 +10,9 @@
 # BP_BENCH_LATENCY=1: also time single-domain checks through delay_proxy.py
 # (25 ms each way, so one lookup costs 50 ms) and print the rounds they took.
 # BP_BENCH_PERF=FILE: after the runs, record one more bounceprobe run with
-# `perf record -g` into FILE (read it with `perf report -i FILE`).
+# `perf record -g` into FILE (read it with `perf report -i FILE`); BP_BENCH_PERF_CALLGRAPH=dwarf
+# records call graphs through DWARF (the build has no frame pointers).
+# BP_BENCH_SYSCALLS=1: also count the system calls of one run of each (strace -c).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
@@ -74,9 +76,9 @@ CONF
   echo "fleet: Knot did not come up" >&2; tail -5 "$state/knot.log" >&2; exit 1
 }
 
-measure() {  # LABEL N CMD...: one run; prints "wall user sys maxrss_kb"
+measure() {  # LABEL N CMD...: one run; prints "wall user sys maxrss_kb voluntary_switches involuntary_switches"
   local label=$1 n=$2; shift 2
-  /usr/bin/time -o "$state/time.$label" -f "%e %U %S %M" ip netns exec "$ns" "$@" > "$state/out.$label" 2> "$state/err.$label" || {
+  /usr/bin/time -o "$state/time.$label" -f "%e %U %S %M %w %c" ip netns exec "$ns" "$@" > "$state/out.$label" 2> "$state/err.$label" || {
     echo "fleet: $label failed:" >&2; tail -3 "$state/err.$label" >&2; }
   tail -1 "$state/time.$label"
 }
@@ -119,16 +121,19 @@ for n in "${sizes[@]}"; do
   for r in $(seq 1 "$runs"); do
     bp=$(measure bp "$n" "${bp_cmd[@]}")
     base=$(measure base "$n" "${base_cmd[@]}")
-    echo "$bp" >> "$state/bp.txt"; echo "$base" >> "$state/base.txt"
+    cut -d' ' -f1-4 <<< "$bp" >> "$state/bp.txt"; cut -d' ' -f1-4 <<< "$base" >> "$state/base.txt"
     lines=$(wc -l < "$state/out.bp")
     timeouts=$(grep -c '"timeout' "$state/out.bp" || true)
-    read -r w u s m <<< "$bp"
-    read -r bw bu bs bm <<< "$base"
+    read -r w u s m vcs ics <<< "$bp"
+    read -r bw bu bs bm bvcs bics <<< "$base"
     awk -v n="$n" -v w="$w" -v u="$u" -v s="$s" -v m="$m" -v bw="$bw" -v bu="$bu" -v bs="$bs" -v bm="$bm" -v r="$r" \
-        -v lines="$lines" -v to="$timeouts" 'BEGIN {
+        -v lines="$lines" -v to="$timeouts" \
+        -v vcs="$vcs" -v ics="$ics" -v bvcs="$bvcs" -v bics="$bics" 'BEGIN {
       printf "  run %d  bounceprobe: %6.2f s %7.0f domains/s %6.3f ms CPU/domain %6.1f MB peak (%d lines, %d with a timeout)\n",
              r, w, n / w, (u + s) * 1000 / n, m / 1024, lines, to
-      printf "         c-ares loop: %6.2f s %7.0f domains/s %6.3f ms CPU/domain %6.1f MB peak\n", bw, n / bw, (bu + bs) * 1000 / n, bm / 1024 }'
+      printf "%33s context switches per domain: %.2f waiting, %.2f preempted\n", "", vcs / n, ics / n
+      printf "         c-ares loop: %6.2f s %7.0f domains/s %6.3f ms CPU/domain %6.1f MB peak\n", bw, n / bw, (bu + bs) * 1000 / n, bm / 1024
+      printf "%33s context switches per domain: %.2f waiting, %.2f preempted\n", "", bvcs / n, bics / n }'
   done
   paste "$state/bp.txt" "$state/base.txt" | awk -v n="$n" '
     { w[NR] = $1; c[NR] = $2 + $3; m[NR] = $4; bw[NR] = $5; bc[NR] = $6 + $7; rw[NR] = $1 / $5; rc[NR] = ($2 + $3) / ($6 + $7) }
@@ -137,8 +142,15 @@ for n in "${sizes[@]}"; do
       printf "  median  bounceprobe %.0f domains/s, %.3f ms CPU/domain, %.1f MB peak RSS; c-ares loop %.0f domains/s, %.3f ms CPU/domain\n",
              n / median(w, NR), median(c, NR) * 1000 / n, median(m, NR) / 1024, n / median(bw, NR), median(bc, NR) * 1000 / n
       printf "  ratio bounceprobe / c-ares loop (median of interleaved pairs): wall %.2f, CPU %.2f\n", median(rw, NR), median(rc, NR) }'
+  if [ "${BP_BENCH_SYSCALLS:-0}" = 1 ]; then  # the system calls each makes, counted once (strace -c)
+    for c in bp base; do
+      if [ $c = bp ]; then cmd=("${bp_cmd[@]}"); else cmd=("${base_cmd[@]}"); fi
+      ip netns exec "$ns" strace -c -f -o "$state/strace.$c" "${cmd[@]}" > /dev/null 2>&1 || true
+      echo "  system calls, $c:"; awk 'NR > 2 && $NF != "total" && $4 ~ /^[0-9]+$/ && $4 > 1000 { printf "    %-16s %8d (%.1f per domain)\n", $NF, $4, $4 / n }' n="$n" "$state/strace.$c"
+    done
+  fi
   if [ -n "${BP_BENCH_PERF:-}" ]; then
-    ip netns exec "$ns" perf record -q -g -o "$BP_BENCH_PERF" "${bp_cmd[@]}" > /dev/null 2>&1 || true
+    ip netns exec "$ns" perf record -q ${BP_BENCH_PERF_CALLGRAPH:+--call-graph $BP_BENCH_PERF_CALLGRAPH} -g -o "$BP_BENCH_PERF" "${bp_cmd[@]}" > /dev/null 2>&1 || true
     echo "  profile of one bounceprobe run: $BP_BENCH_PERF"
   fi
 done
