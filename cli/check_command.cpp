@@ -7,6 +7,8 @@
 #include <sender.hpp>
 #include <text.hpp>
 
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,7 +18,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <csignal>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <memory>
 
@@ -61,7 +65,8 @@ class StreamSink final : public engine::ResultSink {
  public:
   StreamSink(report::CheckWriter& w, const resolver::Resolver& r, probes::Severity threshold, bool allow_unchecked,
              Progress& p)
-      : writer_(w), resolver_(r), threshold_(threshold), allow_unchecked_(allow_unchecked), progress_(p) {}
+      : writer_(w), resolver_(r), threshold_(threshold), allow_unchecked_(allow_unchecked), progress_(p),
+        flush_timer_(r.executor()) {}
   void result(const engine::Target& t, report::DomainResult&& d) override {
     progress_.tick();
     failed_ = failed_ || engine::fails(d.findings, threshold_, allow_unchecked_);
@@ -74,12 +79,30 @@ class StreamSink final : public engine::ResultSink {
     held_.push_back({t, std::nullopt});
     if (resolver_.log().answered() > 0) flush();
   }
+  void end() override {
+    flush_timer_.cancel();
+    std::fflush(stdout);
+    if (on_end_) on_end_();
+  }
+  /// Runs when the run is over (after the output is flushed).
+  void on_end(std::function<void()> f) { on_end_ = std::move(f); }
   void flush() {
     for (auto& [t, d] : held_) {
       if (d) writer_.add(*d);
       else writer_.reject({t.line, probes::shown(t.input), t.error});
     }
     held_.clear();
+    // Standard output is written within 20 ms of a result, not at each one:
+    // a pipeline still sees results as they come, and a batch does not cost
+    // a write per domain.
+    if (!flush_armed_) {
+      flush_armed_ = true;
+      flush_timer_.expires_after(std::chrono::milliseconds(20));
+      flush_timer_.async_wait([this](asio::error_code) {
+        flush_armed_ = false;
+        std::fflush(stdout);
+      });
+    }
   }
   bool failed() const { return failed_; }
   std::size_t rejected() const { return rejected_; }
@@ -93,6 +116,9 @@ class StreamSink final : public engine::ResultSink {
   std::vector<std::pair<engine::Target, std::optional<report::DomainResult>>> held_;
   bool failed_{false};
   std::size_t rejected_{0};
+  asio::steady_timer flush_timer_;
+  bool flush_armed_{false};
+  std::function<void()> on_end_;
 };
 
 }  // namespace
@@ -147,13 +173,10 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
 
   probes::Severity threshold = probes::Severity::error;
   probes::parse_severity(o.fail_on, &threshold);
-  // Results are written as they come: flushed, so that a pipeline sees each line at once,
-  // in one write each (a line is larger than stdio's default buffer).
+  // Results are written as they come, a block at a time (StreamSink::flush).
   std::setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
-  report::CheckWriter writer(o.format, render_options(o), threshold, [](std::string_view s) {
-    std::fwrite(s.data(), 1, s.size(), stdout);
-    std::fflush(stdout);
-  });
+  report::CheckWriter writer(o.format, render_options(o), threshold,
+                             [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); });
   const auto total = source->size();
   // An input of unknown length is a batch: no run deadline, a progress line.
   const std::size_t targets = total.value_or(std::numeric_limits<std::size_t>::max());
@@ -162,8 +185,23 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
   engine::CheckContext cx{dns.resolver(), dns.dnsbl_resolver(), gate, catalog, std::move(settings), dns.live_resolver()};
   Progress progress(!o.quiet && isatty(fileno(stderr)) != 0 && targets > 1, total);
   StreamSink sink(writer, dns.resolver(), threshold, o.allow_unchecked, progress);
+  engine::RunControl control;
   engine::RunOptions run;
   run.unordered = o.unordered;
+  run.control = &control;
+  // Ctrl-C (or SIGTERM): what is finished is written, the document closed, and the run ends at once.
+  asio::signal_set signals(dns.resolver().executor(), SIGINT, SIGTERM);
+  signals.async_wait([&](asio::error_code ec, int sig) {
+    if (ec) return;
+    control.interrupt();
+    sink.flush();
+    writer.finish(dns.info());
+    std::fflush(stdout);
+    std::fprintf(stderr, "bounceprobe: interrupted (signal %d): %zu finished results written\n", sig,
+                 writer.domains());
+    std::_Exit(exit_interrupted_base + sig);
+  });
+  sink.on_end([&] { signals.cancel(); });
   dns.run(engine::run_checks(cx, *source, sink, run));  // exit 3 here when the resolver never answered
   sink.flush();
   writer.finish(dns.info());

@@ -305,10 +305,24 @@ asio::awaitable<std::size_t> run_checks(const CheckContext& cx, TargetSource& so
     room.cancel();
   };
 
+  struct Release {  // run_checks's state goes with it: the control must not call into it after
+    RunControl* control;
+    ~Release() {
+      if (control != nullptr) control->release_ = nullptr;
+    }
+  } release{options.control};
+  if (options.control != nullptr) {
+    options.control->release_ = [&] {
+      for (auto& [pos, d] : ready) deliver(std::move(d));
+      ready.clear();
+    };
+  }
+  const auto stopping = [&] { return cx.r.mute() || (options.control != nullptr && options.control->interrupted()); };
+
   auto worker = [&]() -> asio::awaitable<bool> {
-    while (!exhausted && !cx.r.mute()) {
+    while (!exhausted && !stopping()) {
       if (!options.unordered) {
-        while (taken - written >= options.max_buffered && !cx.r.mute()) {
+        while (taken - written >= options.max_buffered && !stopping()) {
           room.expires_at(asio::steady_timer::time_point::max());
           co_await room.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
         }
@@ -321,7 +335,7 @@ asio::awaitable<std::size_t> run_checks(const CheckContext& cx, TargetSource& so
       const std::size_t pos = taken++;
       Done d{std::move(*t), std::nullopt};
       if (!d.target.domain.empty()) d.result = co_await check_domain(cx, d.target.domain);
-      if (options.unordered) {
+      if (options.unordered || (options.control != nullptr && options.control->interrupted())) {
         deliver(std::move(d));
         ++written;
       } else {
@@ -334,6 +348,7 @@ asio::awaitable<std::size_t> run_checks(const CheckContext& cx, TargetSource& so
   std::vector<asio::awaitable<bool>> workers;
   for (std::size_t k = 0; k < std::max<std::size_t>(1, options.window); ++k) workers.push_back(worker());
   co_await when_all(std::move(workers));
+  sink.end();
   co_return taken;
 }
 

@@ -31,6 +31,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -119,12 +120,34 @@ class ResultSink {
   virtual ~ResultSink() = default;
   virtual void result(const Target& t, report::DomainResult&& r) = 0;
   virtual void rejected(const Target& t) = 0;
+  /// The run is over: nothing more comes (a sink holding output for a moment writes it now).
+  virtual void end() {}
+};
+
+struct RunOptions;
+
+/// Ends a run early (Ctrl-C): interrupt() hands every finished result still held
+/// for input order to the sink at once (in input order, past the gaps of
+/// unfinished ones), and no new target is started.
+class RunControl {
+ public:
+  void interrupt() {
+    interrupted_ = true;
+    if (release_) release_();
+  }
+  bool interrupted() const { return interrupted_; }
+
+ private:
+  friend asio::awaitable<std::size_t> run_checks(const CheckContext&, TargetSource&, ResultSink&, RunOptions);
+  bool interrupted_{false};
+  std::function<void()> release_;  ///< set by run_checks while it runs
 };
 
 struct RunOptions {
   std::size_t window{32};         ///< domains in flight
   std::size_t max_buffered{256};  ///< finished results held for input order
   bool unordered{false};          ///< write each result as it completes
+  RunControl* control{nullptr};   ///< lets the caller interrupt the run
 };
 
 /// Checks every target of `source`; stops starting new ones once the resolver is mute.

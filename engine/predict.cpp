@@ -26,7 +26,7 @@ asio::awaitable<std::map<std::string, std::string>> client_names(resolver::Resol
 asio::awaitable<std::optional<probes::dnsbl::DnsblReport>> maybe_dnsbl(resolver::Resolver& r, std::vector<std::string> targets,
                                                                       std::vector<probes::dnsbl::DnsList> lists) {
   if (targets.empty()) co_return std::nullopt;
-  co_return co_await probes::dnsbl::check_dnsbl(r, std::move(targets), std::move(lists));
+  co_return co_await probes::dnsbl::check_dnsbl(r, std::move(targets), lists);
 }
 
 asio::awaitable<std::optional<probes::dmarc::DmarcDiscovery>> maybe_dmarc(resolver::Resolver& r, std::string domain) {

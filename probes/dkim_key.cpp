@@ -134,13 +134,13 @@ std::vector<Finding> key_findings(const std::string& name, const resolver::Looku
 asio::awaitable<std::vector<Finding>> check_keys(resolver::Resolver& r, std::string domain, std::vector<std::string> selectors) {
   const bool asked = !selectors.empty();
   if (!asked) selectors = common_selectors;
-  std::vector<asio::awaitable<resolver::Lookup>> ops;
+  std::vector<resolver::Resolver::Question> ops;
   std::vector<std::string> names;
   for (const auto& s : selectors) {
     names.push_back(s + "._domainkey." + domain);
-    ops.push_back(r.lookup(names.back(), resolver::RrType::txt));
+    ops.push_back({names.back(), resolver::RrType::txt});
   }
-  auto answers = co_await when_all(std::move(ops));
+  auto answers = co_await r.lookup_all(std::move(ops));
   std::vector<Finding> out;
   for (std::size_t i = 0; i < names.size(); ++i) {
     for (auto& f : key_findings(names[i], answers[i], asked)) out.push_back(std::move(f));

@@ -148,10 +148,10 @@ std::vector<Finding> tls_rpt_findings(const std::string& domain, const resolver:
 }
 
 asio::awaitable<std::vector<Finding>> check_transport_records(resolver::Resolver& r, std::string domain) {
-  std::vector<asio::awaitable<resolver::Lookup>> ops;
-  ops.push_back(r.lookup("_mta-sts." + domain, resolver::RrType::txt));
-  ops.push_back(r.lookup("_smtp._tls." + domain, resolver::RrType::txt));
-  auto answers = co_await when_all(std::move(ops));
+  std::vector<resolver::Resolver::Question> ops;
+  ops.push_back({"_mta-sts." + domain, resolver::RrType::txt});
+  ops.push_back({"_smtp._tls." + domain, resolver::RrType::txt});
+  auto answers = co_await r.lookup_all(std::move(ops));
   auto out = mta_sts_findings(domain, answers[0]);
   for (auto& f : tls_rpt_findings(domain, answers[1])) out.push_back(std::move(f));
   co_return out;

@@ -2,7 +2,6 @@
 
 #include "limits.hpp"
 
-#include <async.hpp>
 #include <domain_name.hpp>
 
 #include <fmt/format.h>
@@ -55,21 +54,16 @@ std::string failure_text(const resolver::Failure& f) { return fmt::format("{} ({
 
 }  // namespace
 
-asio::awaitable<HostLookup> lookup_host(resolver::Resolver& r, std::string host, AddressPolicy policy) {
+namespace {
+/// Pure: a host's addresses from its A and AAAA answers.
+HostLookup host_from(std::string host, const Lookup& a, const Lookup& aaaa, AddressPolicy policy) {
   HostLookup h;
-  h.host = host;
-  if (resolver::looks_like_ip_literal(host)) {
-    h.ip_literal = true;
-    co_return h;
-  }
-  std::vector<asio::awaitable<Lookup>> ops;
-  ops.push_back(r.lookup(host, RrType::a));
-  ops.push_back(r.lookup(host, RrType::aaaa));
-  auto results = co_await when_all(std::move(ops));
+  h.host = std::move(host);
   const RrType types[] = {RrType::a, RrType::aaaa};
+  const Lookup* results[] = {&a, &aaaa};
   for (std::size_t i = 0; i < 2; ++i) {
-    const auto& l = results[i];
-    h.evidence.push_back(evidence_of(host, types[i], l));
+    const auto& l = *results[i];
+    h.evidence.push_back(evidence_of(h.host, types[i], l));
     const auto& chain = l.ok() ? l->cname_chain : l.error().cname_chain;
     if (h.cname_chain.empty() && !chain.empty()) h.cname_chain = chain;
     if (l.ok()) {
@@ -84,7 +78,41 @@ asio::awaitable<HostLookup> lookup_host(resolver::Resolver& r, std::string host,
       (i == 0 ? h.a_failure : h.aaaa_failure) = l.error();
     }
   }
-  co_return h;
+  return h;
+}
+
+/// \return each host's addresses (IP literals are not looked up), all asked at once.
+asio::awaitable<std::vector<HostLookup>> lookup_hosts(resolver::Resolver& r, std::vector<std::string> hosts,
+                                                       AddressPolicy policy) {
+  std::vector<resolver::Resolver::Question> questions;
+  for (const auto& host : hosts) {
+    if (resolver::looks_like_ip_literal(host)) continue;
+    questions.push_back({host, RrType::a});
+    questions.push_back({host, RrType::aaaa});
+  }
+  auto answers = co_await r.lookup_all(std::move(questions));
+  std::vector<HostLookup> out;
+  std::size_t k = 0;
+  for (auto& host : hosts) {
+    if (resolver::looks_like_ip_literal(host)) {
+      HostLookup h;
+      h.host = std::move(host);
+      h.ip_literal = true;
+      out.push_back(std::move(h));
+      continue;
+    }
+    out.push_back(host_from(std::move(host), answers[k], answers[k + 1], policy));
+    k += 2;
+  }
+  co_return out;
+}
+}  // namespace
+
+asio::awaitable<HostLookup> lookup_host(resolver::Resolver& r, std::string host, AddressPolicy policy) {
+  std::vector<std::string> one;
+  one.push_back(std::move(host));
+  auto hosts = co_await lookup_hosts(r, std::move(one), policy);
+  co_return std::move(hosts.front());
 }
 
 asio::awaitable<MxReport> probe_mx(resolver::Resolver& r, std::string domain, AddressPolicy policy) {
@@ -97,7 +125,7 @@ asio::awaitable<MxReport> probe_mx(resolver::Resolver& r, std::string domain, Ad
     auto records = mx->records;
     std::stable_sort(records.begin(), records.end(),
                      [](const auto& a, const auto& b) { return a.preference < b.preference; });
-    std::vector<asio::awaitable<HostLookup>> ops;
+    std::vector<std::string> targets;
     std::vector<std::uint16_t> prefs;
     const bool has_null = std::any_of(records.begin(), records.end(), [](const auto& x) { return x.target.empty(); });
     std::set<std::string> hosts;
@@ -107,11 +135,11 @@ asio::awaitable<MxReport> probe_mx(resolver::Resolver& r, std::string domain, Ad
       // Past the bound, hosts are counted, not looked up (limits.hpp).
       if (hosts.size() > limits::mx_hosts) continue;
       // A null MX next to others is a broken set; still resolve the others to show them.
-      ops.push_back(lookup_host(r, rec.target, policy));
+      targets.push_back(rec.target);
       prefs.push_back(rec.preference);
     }
     rep.hosts_not_looked_up = hosts.size() > limits::mx_hosts ? hosts.size() - limits::mx_hosts : 0;
-    rep.targets = co_await when_all(std::move(ops));
+    rep.targets = co_await lookup_hosts(r, std::move(targets), policy);
     for (std::size_t i = 0; i < prefs.size(); ++i) rep.targets[i].preference = prefs[i];
     if (has_null) {
       HostLookup null_target;

@@ -102,6 +102,7 @@ class CheckWriter {
   /// Writes the summary (text) or the whole document (json, junit).
   void finish(const RunInfo& run);
   const Tally& total() const { return total_; }
+  std::size_t domains() const { return domains_seen_; }
 
  private:
   std::string format_;

@@ -21,6 +21,13 @@
 namespace bp::resolver {
 
 namespace {
+Failure late() { return Failure{DnsFailure::timeout, "the target's deadline passed before an answer came", -1, {}}; }
+
+/// NODATA at the end of a chain the server did not finish: lookup() asks for the target itself.
+bool unfinished_chain(const Lookup& l) {
+  return !l.ok() && l.error().kind == DnsFailure::nodata && !l.error().cname_chain.empty();
+}
+
 /// One asker waiting for an answer: woken by the answer or by its target's
 /// deadline, whichever comes first (then never again).
 struct Waiter {
@@ -308,16 +315,36 @@ const Lookup* Resolver::Core::ready(const Key& key) {
   }
   const auto& r = it->second->result;
   // A chain the server did not finish is followed by lookup(), not answered here.
-  if (!r || (!r->ok() && r->error().kind == DnsFailure::nodata && !r->error().cname_chain.empty())) return nullptr;
+  if (!r || unfinished_chain(*r)) return nullptr;
   log.count_cache_hit();
   return &*r;
 }
 
+asio::awaitable<std::vector<Lookup>> Resolver::lookup_all(std::vector<Question> questions) {
+  std::vector<std::shared_ptr<Entry>> entries;
+  entries.reserve(questions.size());
+  for (auto& q : questions) entries.push_back(core_->entry_for(Key{normalize_name(q.name), q.type}));
+  TargetClock* clock = clock_.get();
+  std::vector<Lookup> out;
+  out.reserve(questions.size());
+  for (std::size_t i = 0; i < questions.size(); ++i) {
+    const auto& entry = entries[i];
+    if (!entry->result && !(clock != nullptr && (clock->expired || Clock::now() >= clock->deadline))) {
+      co_await wait_for(entry, clock, core_->ex);
+    }
+    if (!entry->result) {
+      out.emplace_back(late());
+    } else if (unfinished_chain(*entry->result)) {
+      out.push_back(co_await lookup(std::move(questions[i].name), questions[i].type));
+    } else {
+      out.push_back(*entry->result);
+    }
+  }
+  co_return out;
+}
+
 asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
   constexpr int max_links = 8;
-  const auto late = [] {
-    return Failure{DnsFailure::timeout, "the target's deadline passed before an answer came", -1, {}};
-  };
   TargetClock* clock = clock_.get();
   Key key{normalize_name(name), type};
   std::vector<std::string> chain;
@@ -333,10 +360,7 @@ asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
       if (!entry->result) co_return late();
     }
     result = *entry->result;
-    // NODATA at the end of a chain the server did not finish: ask for the target ourselves.
-    if (result.ok() || result.error().kind != DnsFailure::nodata || result.error().cname_chain.empty() || link == max_links) {
-      break;
-    }
+    if (!unfinished_chain(result) || link == max_links) break;
     const auto& part = result.error().cname_chain;
     chain.insert(chain.end(), part.begin(), part.end());
     if (std::count(chain.begin(), chain.end(), part.back()) > 1) {

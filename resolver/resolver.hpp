@@ -93,6 +93,15 @@ class Resolver {
   /// \return the answer or failure for (name, type); cached for the run.
   asio::awaitable<Lookup> lookup(std::string name, RrType type);
 
+  struct Question {
+    std::string name;
+    RrType type;
+  };
+  /// \return lookup()'s answer to each question, in order. Every question is
+  /// asked at once and the caller waits for the lot, without a coroutine per
+  /// question: what a probe that needs several answers together should use.
+  asio::awaitable<std::vector<Lookup>> lookup_all(std::vector<Question> questions);
+
   /// \return the cached answer for (name, type) once it is complete, else nullptr
   /// (a question not asked yet, or still out). Counts as a cache hit.
   const Lookup* peek(const std::string& name, RrType type) const;

@@ -90,7 +90,7 @@ void on_reply(void* arg, int status, int, unsigned char* abuf, int alen) {
         } else if (a->type == ns_t_aaaa && ares_parse_aaaa_reply(abuf, alen, nullptr, v6, &n) == ARES_SUCCESS) {
           for (int i = 0; i < n; ++i) {
             inet_ntop(AF_INET6, &v6[i].ip6addr, buf, sizeof buf);
-            ask(d, reversed(buf) + "." + ip_lists[0], ns_t_a);
+            for (const char* z : ip_lists) ask(d, reversed(buf) + "." + z, ns_t_a);
           }
         }
       }

@@ -331,9 +331,9 @@ asio::awaitable<DmarcDiscovery> discover_dmarc(resolver::Resolver& r, std::strin
                                             "checked for authorization",
                                             out.found_at, limits::dmarc_report_destinations, unchecked)));
   }
-  std::vector<asio::awaitable<Lookup>> asks;
-  for (const auto& dest : external) asks.push_back(r.lookup(owner + "._report._dmarc." + dest, RrType::txt));
-  auto answers = co_await when_all(std::move(asks));
+  std::vector<resolver::Resolver::Question> asks;
+  for (const auto& dest : external) asks.push_back({owner + "._report._dmarc." + dest, RrType::txt});
+  auto answers = co_await r.lookup_all(std::move(asks));
   for (std::size_t k = 0; k < external.size(); ++k) {
     const auto& dest = external[k];
     const std::string q = owner + "._report._dmarc." + dest;

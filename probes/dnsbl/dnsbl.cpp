@@ -113,10 +113,10 @@ Health health_of(const DnsList& list, const Lookup& listed, const Lookup& unlist
 /// Whether a list can be read through this resolver (its test entries).
 asio::awaitable<Health> test_zone(resolver::Resolver& r, DnsList list) {
   const auto [listed, unlisted] = test_names(list);
-  std::vector<asio::awaitable<Lookup>> ops;
-  ops.push_back(r.lookup(listed, RrType::a));
-  ops.push_back(r.lookup(unlisted, RrType::a));
-  auto res = co_await when_all(std::move(ops));
+  std::vector<resolver::Resolver::Question> ops;
+  ops.push_back({listed, RrType::a});
+  ops.push_back({unlisted, RrType::a});
+  auto res = co_await r.lookup_all(std::move(ops));
   co_return health_of(list, res[0], res[1]);
 }
 
@@ -249,7 +249,7 @@ void prefetch_zone_tests(resolver::Resolver& r, const std::vector<DnsList>& list
   }
 }
 
-asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, std::vector<DnsList> lists,
+asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, const std::vector<DnsList>& lists,
                                          std::size_t max_targets) {
   DnsblReport rep;
   {
@@ -320,8 +320,17 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
     }
   }
   // Each zone gets at most per_zone_inflight queries at once; zones run side by side.
-  std::vector<Lookup> answers(jobs.size());
-  {
+  std::vector<Lookup> answers;
+  std::map<std::size_t, std::size_t> per_list;
+  for (const auto& j : jobs) ++per_list[j.list];
+  if (std::all_of(per_list.begin(), per_list.end(), [](const auto& z) { return z.second <= per_zone_inflight; })) {
+    // The usual case (a few addresses): every question at once.
+    std::vector<resolver::Resolver::Question> questions;
+    questions.reserve(jobs.size());
+    for (const auto& j : jobs) questions.push_back({j.query, RrType::a});
+    answers = co_await r.lookup_all(std::move(questions));
+  } else {
+    answers.resize(jobs.size());
     std::map<std::size_t, std::vector<std::size_t>> by_zone;
     for (std::size_t k = 0; k < jobs.size(); ++k) by_zone[jobs[k].list].push_back(k);
     std::vector<asio::awaitable<std::vector<Lookup>>> zones;

@@ -95,8 +95,8 @@ void prefetch_zone_tests(resolver::Resolver& r, const std::vector<DnsList>& list
 /// Queries every distinct target on every list that fits it; targets past
 /// `max_targets` are not queried and a dnsbl.targets-capped finding says how
 /// many (targets the DNS chose are bounded; ones a user typed need not be).
-/// `r` must outlive the coroutine.
-asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, std::vector<DnsList> lists,
+/// `r` and `lists` must outlive the coroutine.
+asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, const std::vector<DnsList>& lists,
                                          std::size_t max_targets = limits::dnsbl_targets);
 
 }  // namespace bp::probes::dnsbl

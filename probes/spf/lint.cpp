@@ -48,9 +48,9 @@ struct Walk {
 /// Fetches and parses the records of a level of the include/redirect tree at once.
 asio::awaitable<void> walk(Walk& w, std::vector<std::size_t> level) {
   while (!level.empty()) {
-    std::vector<asio::awaitable<Lookup>> ops;
-    for (auto i : level) ops.push_back(w.r.lookup(w.nodes[i].domain, RrType::txt));
-    auto results = co_await when_all(std::move(ops));
+    std::vector<resolver::Resolver::Question> ops;
+    for (auto i : level) ops.push_back({w.nodes[i].domain, RrType::txt});
+    auto results = co_await w.r.lookup_all(std::move(ops));
     std::vector<std::size_t> next;
     for (std::size_t k = 0; k < level.size(); ++k) {
       auto i = level[k];
@@ -283,12 +283,12 @@ asio::awaitable<SpfLint> lint_spf(resolver::Resolver& r, std::string domain) {
             }
           }
           // Every host's A and AAAA at once.
-          std::vector<asio::awaitable<resolver::Lookup>> host_ops;
+          std::vector<resolver::Resolver::Question> host_ops;
           for (const auto& h : hosts) {
-            host_ops.push_back(r.lookup(h, RrType::a));
-            host_ops.push_back(r.lookup(h, RrType::aaaa));
+            host_ops.push_back({h, RrType::a});
+            host_ops.push_back({h, RrType::aaaa});
           }
-          auto host_answers = co_await when_all(std::move(host_ops));
+          auto host_answers = co_await r.lookup_all(std::move(host_ops));
           for (std::size_t hi = 0; hi < hosts.size(); ++hi) {
             const auto& h = hosts[hi];
             const auto& a4 = host_answers[2 * hi];

@@ -44,13 +44,14 @@ struct Run {
   json j;
 };
 
-/// Runs `bounceprobe ARGS` inside the lab; `stdin_text` is piped in when given.
-Run bp(const std::string& args, const std::string& stdin_text = "") {
+/// Runs `bounceprobe ARGS` inside the lab; `stdin_text` is piped in when given;
+/// `wrapper` is a command bounceprobe runs under ("timeout -s INT 1").
+Run bp(const std::string& args, const std::string& stdin_text = "", const std::string& wrapper = "") {
   char errfile[] = "/tmp/bp-lab-test-XXXXXX";
   int fd = mkstemp(errfile);
   REQUIRE(fd >= 0);
   close(fd);
-  std::string cmd = env("BP_LAB_SH") + " exec " + env("BP_LAB_STATE") + " " + env("BP_BINARY") + " " + args;
+  std::string cmd = env("BP_LAB_SH") + " exec " + env("BP_LAB_STATE") + " " + wrapper + " " + env("BP_BINARY") + " " + args;
   if (!stdin_text.empty()) {
     char infile[] = "/tmp/bp-lab-in-XXXXXX";
     int ifd = mkstemp(infile);
@@ -1351,6 +1352,27 @@ TEST_CASE("check streams: a finished domain's line is written while a slow one i
   REQUIRE(lines.size() == 2);
   CHECK(json::parse(lines[0].second)["domain"] == "example.org");
   CHECK(lines[1].first - lines[0].first > 1.5);
+}
+
+TEST_CASE("check: Ctrl-C writes what is finished, closes the document and exits 130") {
+  const std::string smtp = " --routable 192.0.2.0/24 --routable 203.0.113.0/24 --dnsbl-resolver 192.0.2.54 --helo client.example.org";
+  // The tarpit comes first: example.org's result, finished, waits for it (input order) when the signal comes.
+  const std::string args = " smtp-slowbanner.example.net example.org" + smtp;
+  auto r = bp("check --format jsonl" + args, "", "timeout --preserve-status -s INT 1");
+  CHECK(r.rc == 130);
+  CHECK(r.seconds < 2.0);
+  CHECK(r.err.find("interrupted") != std::string::npos);
+  std::istringstream in(r.out);
+  std::vector<json> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(json::parse(line));
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["domain"] == "example.org");
+  // One JSON document: closed, valid, with the finished domain.
+  r = bp("check --format json" + args, "", "timeout --preserve-status -s TERM 1");
+  CHECK(r.rc == 128 + 15);
+  REQUIRE(r.j.is_object());
+  REQUIRE(r.j["domains"].size() == 1);
+  CHECK(r.j["domains"][0]["domain"] == "example.org");
 }
 
 TEST_CASE("--dns-sockets spreads the queries and changes no answer") {
