@@ -8,7 +8,8 @@
 namespace bp::resolver {
 
 namespace {
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+// DNS compares names in ASCII case only (RFC 4343 section 3), whatever the locale.
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 bool is_ldh(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-'; }
 }  // namespace
 

@@ -54,16 +54,19 @@ struct Entry {
   }
 };
 
-/// A cache key: a normalized name and a type.
+/// A cache key: a normalized name and a type, hashed once (a new question is
+/// looked for in both generations of the cache, then inserted).
 struct Key {
+  Key(std::string n, RrType t)
+      : name(std::move(n)), type(t),
+        hash(std::hash<std::string_view>{}(name) ^ (static_cast<std::size_t>(t) * 0x9e3779b97f4a7c15ull)) {}
   std::string name;
   RrType type;
-  bool operator==(const Key&) const = default;
+  std::size_t hash;
+  bool operator==(const Key& o) const { return hash == o.hash && type == o.type && name == o.name; }
 };
 struct KeyHash {
-  std::size_t operator()(const Key& k) const noexcept {
-    return std::hash<std::string_view>{}(k.name) ^ (static_cast<std::size_t>(k.type) * 0x9e3779b97f4a7c15ull);
-  }
+  std::size_t operator()(const Key& k) const noexcept { return k.hash; }
 };
 }  // namespace
 
