@@ -301,6 +301,7 @@ std::shared_ptr<Entry> Resolver::Core::entry_for(Key key) {
     // Askers still waiting hold their entries; only the map's references go.
     old_cache = std::move(cache);
     cache.clear();
+    cache.reserve(options.cache_limit / 2);  // no rehashing while the generation fills
   }
   const auto type = key.type;
   auto& slot = cache.emplace(std::move(key), entry).first->first;
