@@ -47,6 +47,7 @@ struct CommonOptions {
   bool compare{false};                  ///< check: also run against live DNS and list what the files change
   std::vector<std::string> dkim_selectors;  ///< check: DKIM selectors whose keys are checked
   bool no_dkim{false};                      ///< check: no DKIM key lookups
+  bool no_delegation{false};                ///< check: no name server checks
   std::string catalog_file;
   std::string profile_file;
   std::vector<std::string> dnsbl_resolvers;  ///< resolvers for blocklist queries (Spamhaus refuses public ones)

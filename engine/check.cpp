@@ -1,5 +1,6 @@
 #include "check.hpp"
 
+#include <delegation.hpp>
 #include <dkim.hpp>
 #include <mta_sts.hpp>
 
@@ -120,9 +121,13 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     if (!cx.settings.dkim) co_return std::vector<probes::Finding>{};
     co_return co_await probes::dkim::check_keys(r, domain, cx.settings.dkim_selectors);
   };
-  auto [branch, spf, dm, dkim_keys, transport] =
+  auto name_servers = [&]() -> asio::awaitable<std::vector<probes::Finding>> {
+    if (!cx.settings.delegation) co_return std::vector<probes::Finding>{};
+    co_return co_await probes::delegation::check_delegation(r, domain, policy);
+  };
+  auto [branch, spf, dm, dkim_keys, transport, delegation] =
       co_await (mx_branch() && probes::spf::lint_spf(r, domain) && probes::dmarc::discover_dmarc(r, domain, true) && keys() &&
-                probes::transport::check_transport_records(r, domain));
+                probes::transport::check_transport_records(r, domain) && name_servers());
   d.mx = std::move(branch.mx);
   d.spf = std::move(spf);
   d.dmarc = std::move(dm);
@@ -142,6 +147,7 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
   if (!gone) {
     for (auto& f : dkim_keys) d.findings.push_back(std::move(f));
     for (auto& f : transport) d.findings.push_back(std::move(f));
+    for (auto& f : delegation) d.findings.push_back(std::move(f));
   }
   // The single addresses SPF authorizes go on the blocklists too (wider ranges are named
   // as skipped), within what is left of the per-domain bound (limits::dnsbl_targets).

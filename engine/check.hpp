@@ -48,6 +48,7 @@ struct CheckSettings {
   std::chrono::milliseconds deadline{20000};  ///< each domain's DNS budget, from its start
   std::vector<std::string> dkim_selectors;    ///< DKIM keys to check; empty: the common selectors
   bool dkim{true};                            ///< false: no DKIM key lookups (--no-dkim)
+  bool delegation{true};                      ///< false: no name server checks (--no-delegation)
 };
 
 struct CheckContext {

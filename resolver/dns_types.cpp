@@ -74,6 +74,8 @@ std::string Record::rdata_text() const {
       }
       return out;
     }
+    case RrType::soa:
+      return fmt::format("{}. {}. {} {} {} {} {}", target, rname, serial, refresh, retry, expire, minimum);
     case RrType::tlsa: {
       std::string hex;
       for (char ch : data) hex += fmt::format("{:02x}", static_cast<unsigned char>(ch));

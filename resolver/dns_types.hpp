@@ -54,6 +54,9 @@ struct Record {
   std::string address;          ///< A/AAAA in presentation form
   std::uint8_t usage{0}, selector{0}, matching{0};  ///< TLSA fields (RFC 6698 section 2.1)
   std::string data;             ///< TLSA certificate association data, raw bytes
+  /// SOA (RFC 1035 section 3.3.13): MNAME is in `target`; the mailbox, the serial and the timers here.
+  std::string rname;
+  std::uint32_t serial{0}, refresh{0}, retry{0}, expire{0}, minimum{0};
 
   /// \return the record data in presentation form, for evidence.
   std::string rdata_text() const;

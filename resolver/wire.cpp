@@ -126,6 +126,21 @@ std::optional<Record> parse_record(Cursor& c, std::string* why) {
       }
       break;
     }
+    case RrType::soa: {
+      auto mname = c.name();
+      auto rname = mname ? c.name() : std::nullopt;
+      std::optional<std::uint32_t> v[5];
+      for (auto& x : v) x = rname ? c.u32() : std::nullopt;
+      if (!mname || !rname || !v[4] || c.pos() != rdata_end) return fail("bad names or timers");
+      r.target = *mname;
+      r.rname = *rname;
+      r.serial = *v[0];
+      r.refresh = *v[1];
+      r.retry = *v[2];
+      r.expire = *v[3];
+      r.minimum = *v[4];
+      break;
+    }
     case RrType::tlsa: {
       if (*rdlen < 3) return fail("shorter than its three fields");
       auto f = c.bytes(3);

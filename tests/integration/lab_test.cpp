@@ -1123,6 +1123,59 @@ TEST_CASE("check: DKIM keys at the selectors given, or at the common ones, each 
   CHECK(bp("check --no-dkim --dkim-selector x example.com").rc == 2);
 }
 
+TEST_CASE("check: the delegation: each way a name server fails, SOA timers, servers that disagree, and a healthy pair") {
+  auto r = bp("check --json deleg.example serial.example example.com example.org" + std::string(routable));
+  REQUIRE(r.j.is_object());
+  const auto& doms = r.j["domains"];
+  REQUIRE(doms.size() == 4);
+  const auto find = [](const json& d, const std::string& code, const std::string& subject) -> const json* {
+    for (const auto& f : d["findings"]) {
+      if (f["code"] == code && (subject.empty() || f["subject"] == subject)) return &f;
+    }
+    return nullptr;
+  };
+  struct Row {
+    const char* code;
+    const char* subject;
+    const char* severity;
+  };
+  // deleg.example: one server serves it; each of the others fails its own way.
+  for (const Row& row : std::vector<Row>{{"delegation.lame", "refusing.deleg.example", "error"},
+                                         {"delegation.ns-no-answer", "silent.deleg.example", "warning"},
+                                         {"delegation.ns-no-address", "gone.deleg.example", "error"},
+                                         {"delegation.ns-not-routable", "private.deleg.example", "error"},
+                                         {"delegation.ns-alias", "alias.deleg.example", "warning"},
+                                         {"delegation.soa-retry", "deleg.example", "warning"},
+                                         {"delegation.soa-expire", "deleg.example", "warning"},
+                                         {"delegation.soa-negative-ttl", "deleg.example", "info"}}) {
+    CAPTURE(row.code);
+    const json* f = find(doms[0], row.code, row.subject);
+    REQUIRE(f != nullptr);
+    CHECK((*f)["severity"] == row.severity);
+  }
+  CHECK(find(doms[0], "delegation.lame", "refusing.deleg.example")->dump().find("REFUSED") != std::string::npos);
+  CHECK(find(doms[0], "delegation.ok", "") == nullptr);
+  // serial.example: Knot has serial 2, the old copy at 192.0.2.51 serial 1.
+  const json* mismatch = find(doms[1], "delegation.serial-mismatch", "serial.example");
+  REQUIRE(mismatch != nullptr);
+  CHECK((*mismatch)["summary"].get<std::string>().find("1 from old.serial.example (192.0.2.51)") != std::string::npos);
+  CHECK((*mismatch)["summary"].get<std::string>().find("2 from ns.example.com (192.0.2.53)") != std::string::npos);
+  // example.com: two name servers (both Knot) that answer with authority and agree.
+  const json* ok = find(doms[2], "delegation.ok", "example.com");
+  REQUIRE(ok != nullptr);
+  CHECK((*ok)["summary"] == "example.com has 2 name servers");
+  CHECK(codes(doms[2]).count("delegation.single-ns") == 0);
+  // example.org has one name server.
+  CHECK(find(doms[3], "delegation.single-ns", "example.org") != nullptr);
+  // A name inside its parent's zone has no delegation of its own; --no-delegation asks nothing.
+  auto sub = bp("check --json smtp-slowbanner.example.net" + std::string(routable));
+  REQUIRE(sub.j.is_object());
+  CHECK(codes(sub.j["domains"][0]).count("delegation.not-apex") == 1);
+  auto off = bp("check --no-delegation --json deleg.example" + std::string(routable));
+  REQUIRE(off.j.is_object());
+  for (const auto& f : off.j["domains"][0]["findings"]) CHECK(f["probe"] != "delegation");
+}
+
 TEST_CASE("check: MTA-STS and TLS-RPT records, each problem on its fixture") {
   struct Row {
     const char* domain;

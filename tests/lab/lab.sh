@@ -3,13 +3,15 @@
 # a real authoritative DNS server (Knot DNS) serving tests/lab/zones, plus a
 # mute DNS peer that never answers. No traffic leaves the namespace.
 #
-#   lab.sh start STATE_DIR [MUTE_SERVER [SMTP_PEER]]  create the namespace, start the servers, wait for them
+#   lab.sh start STATE_DIR [MUTE_SERVER [SMTP_PEER [ZONE_SERVER]]]  create the namespace, start the servers, wait for them
 #   lab.sh exec  STATE_DIR CMD...                 run CMD inside the namespace
 #   lab.sh queue STATE_DIR                        print how many messages Postfix's queue holds (must be 0)
 #   lab.sh stop  STATE_DIR                        stop what start started, remove the namespace
 #
 # Addresses (on the namespace's lo): 192.0.2.53 Knot DNS (also in the
-# namespace's resolv.conf), 192.0.2.54 rbldnsd serving blocklist zones named
+# namespace's resolv.conf) and 192.0.2.52 (the same Knot: example.com's second
+# name server), 192.0.2.51 an out-of-date copy of serial.example
+# (tests/support/zone_server.cpp, serial-old.json), 192.0.2.54 rbldnsd serving blocklist zones named
 # like the real lists (tests/lab/rbldnsd), 192.0.2.98 a mute DNS peer, 192.0.2.95
 # one answering garbage, 192.0.2.94 one answering another question, 192.0.2.93
 # one sending truncated replies, 192.0.2.92 one forwarding to Knot that loses
@@ -53,7 +55,7 @@ dkim_keys() {
 }
 
 start() {
-  local mute_bin=${1:-} peer_bin=${2:-}
+  local mute_bin=${1:-} peer_bin=${2:-} zone_bin=${3:-}
   [ "$(id -u)" = 0 ] || die "needs root (network namespaces); run the tests as root"
   command -v knotd >/dev/null || die "knotd not found: run scripts/setup"
   mkdir -p "$state"
@@ -64,7 +66,7 @@ start() {
   echo "$ns" > "$state/netns"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  for a in $dns_addr $rbl_addr $mute_addr 192.0.2.92 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs \
+  for a in $dns_addr 192.0.2.52 192.0.2.51 $rbl_addr $mute_addr 192.0.2.92 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs \
            192.0.2.40 192.0.2.41 192.0.2.42 192.0.2.43 192.0.2.44 192.0.2.45 198.51.100.77 198.51.100.78; do
     ip -n "$ns" addr add "$a/32" dev lo
   done
@@ -91,7 +93,7 @@ start() {
   cat > "$state/knot.conf" <<CONF
 server:
     rundir: "$state/run"
-    listen: $dns_addr@53
+    listen: [ $dns_addr@53, 192.0.2.52@53 ]
     udp-workers: 2
     tcp-workers: 2
     background-workers: 1
@@ -114,6 +116,8 @@ zone:
   - domain: example.org
   - domain: broken.example
   - domain: hostile.example
+  - domain: deleg.example
+  - domain: serial.example
   - domain: 113.0.203.in-addr.arpa
   - domain: 2.0.192.in-addr.arpa
 CONF
@@ -148,6 +152,10 @@ CONF
       j=$((j + 1))
     done
   fi
+  if [ -n "$zone_bin" ]; then
+    ip netns exec "$ns" "$zone_bin" 192.0.2.51 53 "$here/serial-old.json" > /dev/null 2>&1 &
+    echo $! > "$state/zoneold.pid"
+  fi
   start_postfix "$ns"
   wait_smtp "$ns"
   # Wait for the server to answer before the first test query.
@@ -171,7 +179,7 @@ stop_lab() {
   local ns
   ns=$(cat "$state/netns")
   stop_postfix
-  for p in knot mute rbldnsd hostile0 hostile1 hostile2 hostile3 peer0 peer1 peer2 peer3 peer4 peer5; do
+  for p in knot mute zoneold rbldnsd hostile0 hostile1 hostile2 hostile3 peer0 peer1 peer2 peer3 peer4 peer5; do
     if [ -f "$state/$p.pid" ]; then
       kill "$(cat "$state/$p.pid")" 2>/dev/null || true
       rm -f "$state/$p.pid"
@@ -184,7 +192,7 @@ stop_lab() {
 }
 
 case "$cmd" in
-  start) start "${3:-}" "${4:-}" ;;
+  start) start "${3:-}" "${4:-}" "${5:-}" ;;
   stop) stop_lab; echo "lab: stopped" ;;
   queue)
     n=$(queue_count)

@@ -1,7 +1,8 @@
 // zone_server ADDRESS PORT ZONE.json [DELAY_MS]: a small authoritative DNS
 // server for tests, answering exactly the data in ZONE.json and nothing else:
 //   { "name": [ {"type": "A", "data": "192.0.2.1"}, {"type": "TXT", "data": ["a", "b"]},
-//               {"type": "MX", "data": [10, "mx.example.com"]}, {"type": "TIMEOUT"} ] }
+//               {"type": "MX", "data": [10, "mx.example.com"]}, {"type": "TIMEOUT"},
+//               {"type": "SOA", "data": ["ns.example", "hostmaster.example", 1, 3600, 600, 1209600, 300]} ] }
 // A name that is absent is NXDOMAIN; a name without the asked type is NODATA,
 // or no answer at all when it carries TIMEOUT ("TXT: NONE" marks an absent TXT); a CNAME is returned with the chain followed inside the
 // data. UDP answers over 512 bytes are truncated (TC) and TCP is served too.
@@ -70,7 +71,7 @@ bool read_name(const std::uint8_t* p, std::size_t len, std::size_t& pos, std::st
 }
 
 unsigned type_code(const std::string& t) {
-  static const std::map<std::string, unsigned> m{{"A", 1}, {"NS", 2}, {"CNAME", 5}, {"PTR", 12}, {"MX", 15},
+  static const std::map<std::string, unsigned> m{{"A", 1}, {"NS", 2}, {"CNAME", 5}, {"SOA", 6}, {"PTR", 12}, {"MX", 15},
                                                  {"TXT", 16}, {"AAAA", 28}, {"SPF", 99}};
   auto it = m.find(t);
   return it == m.end() ? 0 : it->second;
@@ -103,8 +104,16 @@ void put_rr(Bytes& b, const std::string& owner, const nlohmann::json& r, unsigne
   } else if (t == "MX") {
     put16(rd, d[0].get<unsigned>());
     put_name(rd, d[1].get<std::string>());
-  } else if (t == "CNAME" || t == "PTR") {
+  } else if (t == "CNAME" || t == "PTR" || t == "NS") {
     put_name(rd, d.get<std::string>());
+  } else if (t == "SOA") {  // [mname, rname, serial, refresh, retry, expire, minimum]
+    put_name(rd, d[0].get<std::string>());
+    put_name(rd, d[1].get<std::string>());
+    for (std::size_t i = 2; i < 7; ++i) {
+      const auto v = d[i].get<std::uint32_t>();
+      put16(rd, v >> 16);
+      put16(rd, v & 0xffffu);
+    }
   } else {  // TXT, SPF: a list of strings (bytes given as \u00XX code points)
     std::vector<std::string> strings;
     if (d.is_string()) strings.push_back(d.get<std::string>());
