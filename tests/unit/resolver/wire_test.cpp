@@ -204,3 +204,31 @@ TEST_CASE("hostile replies are rejected, never read past their end") {
     CHECK(r.error().kind == DnsFailure::bad_response);
   }
 }
+
+TEST_CASE("an SOA answer keeps both names, the serial and the timers; a short one is malformed") {
+  auto p = Packet::reply("example.com", RrType::soa, 0, 1);
+  Packet rd;
+  rd.name("ns.example.com");
+  rd.name("hostmaster.example.com");
+  for (unsigned v : {2026113001u, 3600u, 600u, 1209600u, 300u}) rd.u32(v);
+  p.rr("example.com", RrType::soa, rd.b);
+  auto r = parse_reply(p.b, "example.com", RrType::soa);
+  REQUIRE(r.ok());
+  REQUIRE(r->records.size() == 1);
+  const auto& soa = r->records[0];
+  CHECK(soa.target == "ns.example.com");
+  CHECK(soa.rname == "hostmaster.example.com");
+  CHECK(soa.serial == 2026113001u);
+  CHECK(soa.refresh == 3600);
+  CHECK(soa.retry == 600);
+  CHECK(soa.expire == 1209600);
+  CHECK(soa.minimum == 300);
+  CHECK(soa.rdata_text() == "ns.example.com. hostmaster.example.com. 2026113001 3600 600 1209600 300");
+
+  auto q = Packet::reply("example.com", RrType::soa, 0, 1);
+  rd.b.resize(rd.b.size() - 2);  // the minimum cut short
+  q.rr("example.com", RrType::soa, rd.b);
+  auto bad = parse_reply(q.b, "example.com", RrType::soa);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().kind == DnsFailure::bad_response);
+}
