@@ -295,8 +295,11 @@ asio::awaitable<std::size_t> run_checks(const CheckContext& cx, TargetSource& so
   std::map<std::size_t, Done> ready;
   std::size_t taken = 0, written = 0;
   bool exhausted = false;
-  // Wakes workers held back by a full reorder buffer.
-  asio::steady_timer room(ex, asio::steady_timer::time_point::max());
+  // Wakes workers held back by a full reorder buffer: each wait is on the
+  // event of the moment, set (and replaced) when results are written. (A timer
+  // cancelled to wake them would be re-armed by each waker, cancelling the
+  // others' waits: a livelock while the head of the buffer is slow.)
+  auto room = std::make_shared<Event>(ex);
 
   auto deliver = [&](Done&& d) {
     if (d.result) sink.result(d.target, std::move(*d.result));
@@ -308,7 +311,8 @@ asio::awaitable<std::size_t> run_checks(const CheckContext& cx, TargetSource& so
       ready.erase(it);
       ++written;
     }
-    room.cancel();
+    room->set();
+    room = std::make_shared<Event>(ex);
   };
 
   struct Release {  // run_checks's state goes with it: the control must not call into it after
@@ -329,8 +333,8 @@ asio::awaitable<std::size_t> run_checks(const CheckContext& cx, TargetSource& so
     while (!exhausted && !stopping()) {
       if (!options.unordered) {
         while (taken - written >= options.max_buffered && !stopping()) {
-          room.expires_at(asio::steady_timer::time_point::max());
-          co_await room.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+          auto wake = room;  // the event outlives its replacement while this waits
+          co_await wake->wait();
         }
       }
       auto t = source.next();

@@ -1428,6 +1428,32 @@ TEST_CASE("check: Ctrl-C writes what is finished, closes the document and exits 
   CHECK(r.j["domains"][0]["domain"] == "example.org");
 }
 
+TEST_CASE("check --input: a slow domain at the head of a full reorder buffer is waited for, not spun on") {
+  // The tarpit (2.5 s greeting) comes first; 400 quick domains finish behind it and fill
+  // the reorder buffer (256 results), so the workers wait for room while it is checked.
+  std::string input = "smtp-slowbanner.example.net\n";
+  for (int i = 0; i < 400; ++i) input += "example.org\n";
+  char timing[] = "/tmp/bp-lab-time-XXXXXX";
+  int fd = mkstemp(timing);
+  REQUIRE(fd >= 0);
+  close(fd);
+  auto r = bp("check --format jsonl --input - --routable 192.0.2.0/24 --dnsbl-resolver 192.0.2.54 --helo client.example.org", input,
+              std::string("/usr/bin/time -f '%e %U %S' -o ") + timing);
+  // GNU time writes "Command exited with non-zero status N" first when it did: the figures are the last line.
+  std::ifstream t(timing);
+  std::string last;
+  for (std::string line; std::getline(t, line);) last = line;
+  std::remove(timing);
+  double wall = 0, user = 0, sys = 0;
+  std::istringstream(last) >> wall >> user >> sys;
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 401);
+  CHECK(json::parse(r.out.substr(0, r.out.find('\n')))["domain"] == "smtp-slowbanner.example.net");
+  CHECK(wall > 2.0);
+  // Waiting costs no CPU: a wake-up that re-armed a shared timer used to cancel the
+  // others' waits, and the workers spun on each other for the whole 2.5 s.
+  CHECK(user + sys < 0.5 * wall);
+}
+
 TEST_CASE("--dns-sockets spreads the queries and changes no answer") {
   auto one = bp("check --json example.com example.org manymx.example.net" + std::string(routable));
   auto four = bp("check --json --dns-sockets 4 example.com example.org manymx.example.net" + std::string(routable));
