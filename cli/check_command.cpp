@@ -141,7 +141,7 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
     auto c = probes::check_address(o.relay_to, "recipient");
     if (!c.address || c.address->domain.empty()) throw UsageError(fmt::format("--relay-to '{}' is not a recipient address", probes::shown(o.relay_to)));
   }
-  engine::CheckSettings settings{address_policy(o), dnsbl_lists(o), smtp_options(o, ""), o.relay_test, o.relay_to,
+  engine::CheckSettings settings{address_policy(o), dnsbl_lists(o), smtp_options(o, "", true), o.relay_test, o.relay_to,
                                  o.smtp_from == "<>" ? "" : o.smtp_from, target_deadline(o), o.dkim_selectors, !o.no_dkim,
                                  !o.no_delegation};
   if (o.no_dkim && !o.dkim_selectors.empty()) throw UsageError("--no-dkim and --dkim-selector contradict each other: give one");

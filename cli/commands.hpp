@@ -64,7 +64,7 @@ struct CommonOptions {
   bool relay_test{false};
   std::string relay_to{"bounceprobe-relay-test@example.net"};
   int smtp_port{25};
-  int max_connections{4};       ///< per domain
+  int max_connections{0};       ///< per domain; 0: the command's default (smtp_options)
   int smtp_parallel{4};         ///< per run
   // check batches
   std::string input;            ///< --input FILE|-: one domain per line

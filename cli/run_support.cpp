@@ -124,10 +124,11 @@ bool is_local_address(const std::string& ip) {
 }
 
 /// The dialogue's plan from the options: who we say we are, where we connect from, how long we wait.
-std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, std::string source) {
+std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, std::string source, bool every_address) {
   if (o.no_smtp) return std::nullopt;
   probes::SmtpOptions s;
-  s.max_connections = o.max_connections;
+  s.every_address = every_address;
+  s.max_connections = o.max_connections > 0 ? o.max_connections : every_address ? 8 : 4;
   auto& p = s.plan;
   if (!o.helo.empty()) {
     if (auto why = resolver::hostname_problem(o.helo); !why.empty()) {

@@ -137,7 +137,9 @@ int exit_for(const std::vector<probes::Finding>& findings, const CommonOptions& 
 bool is_local_address(const std::string& ip);
 
 /// The dialogue's plan from the options: who we say we are, where we connect from, how long we wait.
-std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, std::string source);
+/// `every_address`: check's dialogue with every MX host and address (8 connections
+/// per domain unless --max-connections says otherwise), not a sender's walk (4).
+std::optional<probes::SmtpOptions> smtp_options(const CommonOptions& o, std::string source, bool every_address = false);
 
 /// \return the domain argument in its ASCII form; a usage error when it is not a usable domain.
 std::string check_domain_arg(const std::string& raw);

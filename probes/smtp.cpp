@@ -255,6 +255,36 @@ void recipient_findings(SmtpReport& rep, const Session& s) {
   }
 }
 
+/// check (every address): which host a sender reaches first, and every other host that
+/// answers the domain's recipient otherwise than it does. A backup MX that refuses what
+/// the primary accepts bounces the mail that reaches it while the primary is busy or down.
+void host_agreement_findings(SmtpReport& rep, const smtp::Plan& plan) {
+  const Session* first = rep.final();
+  if (first == nullptr || plan.recipients.empty()) return;
+  rep.findings.push_back(smtp_finding("smtp.first-receiver", Severity::info, rep.domain,
+                                      fmt::format("mail for {} goes first to {} (the first host in MX order that answers)",
+                                                  rep.domain, where(*first))));
+  const auto& rcpt = plan.recipients.front();
+  const auto* accepted = first->find("rcpt", rcpt.role);
+  if (accepted == nullptr || !accepted->reply || !accepted->reply->positive()) return;  // recipient_findings says why
+  for (const auto& s : rep.sessions) {
+    if (&s == first || !s.connected || s.address == first->address) continue;
+    const auto* x = s.find("rcpt", rcpt.role);
+    if (x == nullptr || !x->reply || x->reply->positive()) continue;
+    const bool permanent = x->reply->permanent();
+    auto f = smtp_finding("smtp.host-refuses-recipient", permanent ? Severity::error : Severity::warning, s.host,
+                          fmt::format("{} refuses {} ({}) while {} accepts it: mail that reaches this host, when the first "
+                                      "is busy or down, {}",
+                                      where(s), rcpt.address, reply_line(*x->reply), where(*first),
+                                      permanent ? "bounces" : "is deferred"));
+    f.fix = "Configure every MX host to accept mail for the domain (a backup MX: list the domain in its relay "
+            "domains and its recipients in its recipient table), or remove the host from the MX set.";
+    f.reference = "RFC 5321 section 5.1";
+    f.evidence = transcript_evidence(s);
+    rep.findings.push_back(std::move(f));
+  }
+}
+
 void rdns_findings(SmtpReport& rep) {
   for (const auto& s : rep.sessions) {
     if (!s.connected) continue;
@@ -360,7 +390,7 @@ asio::awaitable<SmtpReport> probe_smtp(resolver::Resolver& r, SmtpGate& gate, Mx
   int connections = 0;
   bool done = false;
   for (const auto& host : mx.targets) {
-    if (done) break;
+    if (done && !o.every_address) break;
     if (host.host.empty()) continue;  // the null MX next to real ones
     auto plan = o.plan;
     if (o.dane && !host.ip_literal) {
@@ -392,10 +422,10 @@ asio::awaitable<SmtpReport> probe_smtp(resolver::Resolver& r, SmtpGate& gate, Mx
         ++connections;
         rep.sessions.push_back(co_await gated_session(r, gate, host.host, a.address, std::move(plain)));
       }
-      if (is_final(rep.sessions.back(), plan)) {
+      if (is_final(rep.sessions.back(), plan) && rep.final_session < 0) {
         rep.final_session = static_cast<int>(rep.sessions.size()) - 1;
         done = true;
-        break;
+        if (!o.every_address) break;
       }
     }
   }
@@ -409,6 +439,7 @@ asio::awaitable<SmtpReport> probe_smtp(resolver::Resolver& r, SmtpGate& gate, Mx
   connection_findings(rep, o);
   for (const auto& s : rep.sessions) session_findings(rep, s, o);
   if (const auto* f = rep.final()) recipient_findings(rep, *f);
+  if (o.every_address) host_agreement_findings(rep, o.plan);
   rdns_findings(rep);
   if (!skipped.empty()) {
     auto f = smtp_finding("smtp.addresses-skipped", Severity::info, mx.domain,

@@ -63,6 +63,10 @@ class SmtpGate {
 struct SmtpOptions {
   smtp::Plan plan;              ///< helo, sender, recipients, timeouts, TLS, source address
   int max_connections{4};       ///< per domain, fallbacks and TLS retries included
+  /// true (check): a dialogue with every MX host and address, in the order a sender
+  /// tries them, each reported on its own; false (predict): the sender's walk, which
+  /// stops at the first host that gives a final answer.
+  bool every_address{false};
   smtp::Millis slow_banner{2000};  ///< a greeting slower than this is a finding
   bool dane{true};              ///< look up TLSA records for each MX host
 };

@@ -1546,7 +1546,9 @@ json predict_smtp(const std::string& args) {
 TEST_CASE("smtp: a healthy MX over STARTTLS with a trusted, matching certificate and DANE, never DATA") {
   auto d = check_smtp("example.com", " --relay-test");
   const auto& smtp = d["smtp"];
-  REQUIRE(smtp["sessions"].size() == 1);
+  // check talks to every address (mx1; mx2 over IPv4 and IPv6); mx1 answers first.
+  REQUIRE(smtp["sessions"].size() == 3);
+  CHECK(smtp["final_session"] == 0);
   const auto& s = smtp["sessions"][0];
   CHECK(s["host"] == "mx1.example.com");
   CHECK(s["address"] == "192.0.2.25");
@@ -1628,6 +1630,45 @@ TEST_CASE("smtp: hostile peers end in a finding within the deadlines") {
   CHECK(slow["smtp"]["sessions"][0]["banner_ms"].get<double>() >= 2400.0);
   // Memory stays bounded by the parser's limits: unit_smtp's "hostile peers" case measures it
   // byte by byte (a process-wide RSS here would mostly measure the sanitizer build's shadow memory).
+}
+
+TEST_CASE("check talks to every MX host and address: a backup MX that refuses what the primary accepts; predict stops at the first") {
+  const std::string args = " --routable 192.0.2.0/24 --routable 2001:db8::/32 --dnsbl-resolver 192.0.2.54 --helo client.example.org";
+  auto r = bp("check --json backup.example.net example.com" + args);
+  REQUIRE(r.j.is_object());
+  const auto& backup = r.j["domains"][0];
+  REQUIRE(backup["smtp"]["sessions"].size() == 2);
+  CHECK(backup["smtp"]["sessions"][0]["address"] == "192.0.2.25");
+  CHECK(backup["smtp"]["sessions"][1]["address"] == "192.0.2.31");
+  CHECK(backup["smtp"]["final_session"] == 0);
+  bool refused = false, first = false;
+  for (const auto& f : backup["findings"]) {
+    if (f["code"] == "smtp.host-refuses-recipient") {
+      refused = true;
+      CHECK(f["severity"] == "error");
+      CHECK(f["subject"] == "mx-backup.example.net");
+      CHECK(f["summary"].get<std::string>().find("554 5.7.1") != std::string::npos);
+      CHECK(f["summary"].get<std::string>().find("while mx1.example.com [192.0.2.25] accepts it") != std::string::npos);
+    }
+    if (f["code"] == "smtp.first-receiver") {
+      first = true;
+      CHECK(f["summary"].get<std::string>().find("goes first to mx1.example.com [192.0.2.25]") != std::string::npos);
+    }
+  }
+  CHECK(refused);
+  CHECK(first);
+  CHECK(r.rc == 1);  // an error finding
+  // example.com: both hosts, and mx2's IPv4 and IPv6 addresses, each in its own session.
+  std::set<std::string> addresses;
+  for (const auto& s : r.j["domains"][1]["smtp"]["sessions"]) addresses.insert(s["address"].get<std::string>());
+  CHECK(addresses == std::set<std::string>{"192.0.2.25", "192.0.2.26", "2001:db8::26"});
+  CHECK(codes(r.j["domains"][1]).count("smtp.host-refuses-recipient") == 0);
+  // predict walks as a sender does: the first host that answers, nothing after it.
+  auto p = bp("predict --json --from user@example.org --to postmaster@backup.example.net --ip 192.0.2.80" + args);
+  REQUIRE(p.j.is_object());
+  const auto& sessions = p.j["smtp"]["sessions"];
+  REQUIRE(sessions.is_array());
+  CHECK(sessions.size() == 1);
 }
 
 TEST_CASE("smtp: port 25 unreachable everywhere, and the fallback to the next MX") {

@@ -10,11 +10,12 @@
 #   192.0.2.28   mx.wrongname-tls...    trusted certificate for another name
 #   192.0.2.29   mx.notls...            no STARTTLS
 #   192.0.2.30   mx.selfsigned-tls...   self-signed certificate
+#   192.0.2.31   mx-backup.example.net  a backup MX that refuses every recipient (the primary accepts backup.example.net's)
 #
 # Nothing is ever delivered: every transport is "error", and the probe stops
 # before DATA; `lab.sh queue` counts what the queue holds (it must be 0).
 
-pf_addrs="192.0.2.25 192.0.2.26 192.0.2.27 192.0.2.28 192.0.2.29 192.0.2.30"
+pf_addrs="192.0.2.25 192.0.2.26 192.0.2.27 192.0.2.28 192.0.2.29 192.0.2.30 192.0.2.31"
 
 make_certs() {
   local d=$1
@@ -78,6 +79,7 @@ start_postfix() {
 
   cat > "$etc/relay_recipients" <<'MAP'
 postmaster@example.com OK
+postmaster@backup.example.net OK
 user@example.com       OK
 victim@example.com     OK
 MAP
@@ -109,7 +111,7 @@ inet_interfaces = all
 inet_protocols = all
 mynetworks = 127.0.0.0/8
 smtpd_banner = \$myhostname ESMTP
-relay_domains = example.com
+relay_domains = example.com, backup.example.net
 relay_recipient_maps = texthash:$etc/relay_recipients
 relay_domains_reject_code = 550
 smtpd_relay_before_recipient_restrictions = yes
@@ -138,6 +140,7 @@ CONF
 192.0.2.28:smtp $s -o myhostname=mx.wrongname-tls.example.net
 192.0.2.29:smtp $s -o myhostname=mx.notls.example.net -o smtpd_tls_security_level=none
 192.0.2.30:smtp $s -o myhostname=mx.selfsigned-tls.example.net -o smtpd_tls_cert_file=$tls/self.pem -o smtpd_tls_key_file=$tls/self.key
+192.0.2.31:smtp $s -o myhostname=mx-backup.example.net -o smtpd_relay_restrictions=reject
 cleanup   unix  n       -       n       -       0       cleanup
 smtp      unix  -       -       n       -       -       smtp
 qmgr      unix  n       -       n       300     1       qmgr
