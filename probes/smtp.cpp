@@ -179,10 +179,12 @@ void session_findings(SmtpReport& rep, const Session& s, const SmtpOptions& o) {
         f.fix = "Renew the certificate and reload the MTA. Senders that authenticate the server (MTA-STS, DANE-TA) defer mail until then.";
         rep.findings.push_back(std::move(f));
       }
-      if (!c.chain_trusted) {
+      // An expired chain fails verification for that alone: smtp.cert-expired says it.
+      const auto chain_errors = smtp::chain_errors_besides_validity(c);
+      if (!c.chain_trusted && (!chain_errors.empty() || c.chain_errors.empty())) {
         auto f = smtp_finding("smtp.cert-untrusted", Severity::warning, subject,
                               fmt::format("{}: the certificate chain does not verify ({})", where(s), c.issuer));
-        for (const auto& e : c.chain_errors) f.detail += (f.detail.empty() ? "" : "; ") + e;
+        for (const auto& e : chain_errors) f.detail += (f.detail.empty() ? "" : "; ") + e;
         f.fix = "Serve the full chain from a public CA (leaf first, then intermediates). Opportunistic senders still deliver; "
                 "MTA-STS senders do not.";
         rep.findings.push_back(std::move(f));
@@ -196,8 +198,11 @@ void session_findings(SmtpReport& rep, const Session& s, const SmtpOptions& o) {
       }
     }
     if (t.dane != smtp::DaneOutcome::not_published) {
-      const bool secure = o.plan.tls.tlsa_authenticated;
-      Severity sev = t.dane == smtp::DaneOutcome::matched ? Severity::ok : (secure ? Severity::error : Severity::warning);
+      // Senders use TLSA records only from a DNSSEC-validated answer (RFC 7672 section 2.2):
+      // a match in an answer that was not validated protects nothing, so it is no ✓.
+      const bool secure = t.dane_authenticated;
+      const bool matched = t.dane == smtp::DaneOutcome::matched;
+      Severity sev = matched ? (secure ? Severity::ok : Severity::info) : (secure ? Severity::error : Severity::warning);
       auto f = smtp_finding(t.dane == smtp::DaneOutcome::matched ? "smtp.dane-match" : "smtp.dane-mismatch", sev, subject,
                             fmt::format("{}: DANE {}{}", where(s), t.dane_detail,
                                         secure ? "" : " (the TLSA answer was not DNSSEC-validated, so senders ignore it)"));

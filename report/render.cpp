@@ -195,7 +195,11 @@ namespace parts {
 
 namespace {
 json tls_json(const smtp::TlsInfo& t) {
-  json j = {{"ok", t.ok}, {"protocol", t.protocol}, {"cipher", t.cipher}, {"dane", smtp::to_string(t.dane)}};
+  // "ok" is the verdict (a sender that authenticates the server would accept it);
+  // "handshake" only says the TLS handshake completed.
+  json j = {{"ok", smtp::certificate_acceptable(t)}, {"handshake", t.ok}, {"protocol", t.protocol}, {"cipher", t.cipher},
+            {"dane", smtp::to_string(t.dane)}};
+  if (t.dane != smtp::DaneOutcome::not_published) j["dane_validated"] = t.dane_authenticated;
   if (!t.error.empty()) j["error"] = t.error;
   if (!t.dane_detail.empty()) j["dane_detail"] = t.dane_detail;
   if (t.cert) {

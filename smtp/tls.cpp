@@ -111,6 +111,20 @@ void verify_chain(X509* leaf, STACK_OF(X509) * chain, const std::string& ca_file
 
 }  // namespace
 
+std::vector<std::string> chain_errors_besides_validity(const CertInfo& c) {
+  std::vector<std::string> out;
+  for (const auto& e : c.chain_errors) {
+    // X509_verify_cert_error_string() for X509_V_ERR_CERT_HAS_EXPIRED and X509_V_ERR_CERT_NOT_YET_VALID.
+    if (e.ends_with("certificate has expired") || e.ends_with("certificate is not yet valid")) continue;
+    out.push_back(e);
+  }
+  return out;
+}
+
+bool certificate_acceptable(const TlsInfo& t) {
+  return t.ok && t.cert && t.cert->chain_trusted && t.cert->name_matches && !t.cert->expired && !t.cert->not_yet_valid;
+}
+
 std::string_view to_string(DaneOutcome d) {
   switch (d) {
     case DaneOutcome::not_published: return "not_published";
@@ -136,6 +150,7 @@ std::string prepare_ssl(ssl_st* ssl, const TlsOptions& options, TlsInfo& info) {
     return "cannot set the server name (SNI): " + openssl_errors();
   }
   if (options.tlsa.empty()) return {};
+  info.dane_authenticated = options.tlsa_authenticated;
   if (SSL_dane_enable(ssl, options.host.c_str()) <= 0) return "cannot enable DANE: " + openssl_errors();
   int usable = 0;
   for (const auto& t : options.tlsa) {

@@ -65,9 +65,19 @@ struct TlsInfo {
   std::optional<CertInfo> cert;
   DaneOutcome dane{DaneOutcome::not_published};
   std::string dane_detail;
+  bool dane_authenticated{false};  ///< the TLSA records came in a DNSSEC-validated answer (senders use only those)
 };
 
 std::string_view to_string(DaneOutcome d);
+
+/// \return the chain errors that are not about the validity period (an expired
+/// certificate fails verification for that alone: it is one problem, not two).
+std::vector<std::string> chain_errors_besides_validity(const CertInfo& c);
+
+/// \return true when a sender that authenticates the server (MTA-STS, DANE-TA)
+/// would accept this certificate: the handshake completed, the chain verifies,
+/// it names the host and it is within its validity period.
+bool certificate_acceptable(const TlsInfo& t);
 
 /// Prepares `ssl` before the handshake: SNI, DANE records (marks `info` when none is usable).
 /// \return an error text, or "" when everything was set.

@@ -1573,6 +1573,9 @@ TEST_CASE("smtp: a healthy MX over STARTTLS with a trusted, matching certificate
   }
   CHECK((*finding(d, "smtp.tls"))["severity"] == "ok");
   CHECK((*finding(d, "smtp.rdns"))["severity"] == "ok");
+  // The lab resolver does not validate: the TLSA match protects nothing, so it is no ✓ (RFC 7672 section 2.2).
+  CHECK(s["tls"]["dane_validated"] == false);
+  CHECK((*finding(d, "smtp.dane-match"))["severity"] == "info");
   CHECK(finding(d, "smtp.catch-all") == nullptr);
   CHECK(finding(d, "smtp.open-relay") == nullptr);
   CHECK(d["worst"] != "error");
@@ -1583,12 +1586,18 @@ TEST_CASE("smtp: certificate problems, a missing STARTTLS and a TLSA record that
   REQUIRE(finding(expired, "smtp.cert-expired") != nullptr);
   CHECK((*finding(expired, "smtp.cert-expired"))["severity"] == "error");
   CHECK(expired["smtp"]["sessions"][0]["tls"]["certificate"]["days_left"].get<long>() < 0);
+  // Judged once: the expiry is the only chain error, so no "chain does not verify, serve the full chain";
+  // the handshake worked, the verdict is no.
+  CHECK(finding(expired, "smtp.cert-untrusted") == nullptr);
+  CHECK(expired["smtp"]["sessions"][0]["tls"]["handshake"] == true);
+  CHECK(expired["smtp"]["sessions"][0]["tls"]["ok"] == false);
 
   auto wrong = check_smtp("wrongname-tls.example.net");
   REQUIRE(finding(wrong, "smtp.cert-name-mismatch") != nullptr);
   CHECK(finding(wrong, "smtp.cert-untrusted") == nullptr);  // the lab CA signed it: only the name is wrong
   REQUIRE(finding(wrong, "smtp.dane-mismatch") != nullptr);
   CHECK(wrong["smtp"]["sessions"][0]["tls"]["dane"] == "no_match");
+  CHECK(wrong["smtp"]["sessions"][0]["tls"]["ok"] == false);
 
   auto self = check_smtp("selfsigned-tls.example.net");
   REQUIRE(finding(self, "smtp.cert-untrusted") != nullptr);
