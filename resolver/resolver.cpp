@@ -281,6 +281,11 @@ bool Resolver::mute() const { return core_->mute; }
 void Resolver::finish() {
   core_->watchdog.cancel();
   core_->run_timer.cancel();
+  // Questions still queued (their askers' deadlines passed) are not sent now:
+  // a reply to them would only hold the event loop open.
+  auto queued = std::move(core_->queued);
+  core_->queued.clear();
+  for (auto& q : queued) q->entry->complete(Failure{DnsFailure::cancelled, "not sent: the run is over", -1, {}});
   for (auto& c : core_->channels) c->cancel_all();
 }
 
