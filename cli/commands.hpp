@@ -48,6 +48,7 @@ struct CommonOptions {
   std::vector<std::string> dkim_selectors;  ///< check: DKIM selectors whose keys are checked
   bool no_dkim{false};                      ///< check: no DKIM key lookups
   bool no_delegation{false};                ///< check: no name server checks
+  bool no_dnssec{false};                    ///< check: no DNSKEY/DS lookups
   std::string catalog_file;
   std::string profile_file;
   std::vector<std::string> dnsbl_resolvers;  ///< resolvers for blocklist queries (Spamhaus refuses public ones)

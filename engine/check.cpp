@@ -1,6 +1,7 @@
 #include "check.hpp"
 
 #include <delegation.hpp>
+#include <dnssec.hpp>
 #include <dkim.hpp>
 #include <mta_sts.hpp>
 
@@ -125,9 +126,13 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     if (!cx.settings.delegation) co_return std::vector<probes::Finding>{};
     co_return co_await probes::delegation::check_delegation(r, domain, policy);
   };
-  auto [branch, spf, dm, dkim_keys, transport, delegation] =
+  auto signing = [&]() -> asio::awaitable<std::vector<probes::Finding>> {
+    if (!cx.settings.dnssec) co_return std::vector<probes::Finding>{};
+    co_return co_await probes::dnssec::check_dnssec(r, domain);
+  };
+  auto [branch, spf, dm, dkim_keys, transport, delegation, dnssec] =
       co_await (mx_branch() && probes::spf::lint_spf(r, domain) && probes::dmarc::discover_dmarc(r, domain, true) && keys() &&
-                probes::transport::check_transport_records(r, domain) && name_servers());
+                probes::transport::check_transport_records(r, domain) && name_servers() && signing());
   d.mx = std::move(branch.mx);
   d.spf = std::move(spf);
   d.dmarc = std::move(dm);
@@ -148,6 +153,7 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     for (auto& f : dkim_keys) d.findings.push_back(std::move(f));
     for (auto& f : transport) d.findings.push_back(std::move(f));
     for (auto& f : delegation) d.findings.push_back(std::move(f));
+    for (auto& f : dnssec) d.findings.push_back(std::move(f));
   }
   // The single addresses SPF authorizes go on the blocklists too (wider ranges are named
   // as skipped), within what is left of the per-domain bound (limits::dnsbl_targets).

@@ -49,6 +49,7 @@ struct CheckSettings {
   std::vector<std::string> dkim_selectors;    ///< DKIM keys to check; empty: the common selectors
   bool dkim{true};                            ///< false: no DKIM key lookups (--no-dkim)
   bool delegation{true};                      ///< false: no name server checks (--no-delegation)
+  bool dnssec{true};                          ///< false: no DNSKEY/DS lookups (--no-dnssec)
 };
 
 struct CheckContext {

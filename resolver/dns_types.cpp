@@ -16,6 +16,8 @@ std::string to_string(RrType t) {
     case RrType::aaaa: return "AAAA";
     case RrType::tlsa: return "TLSA";
     case RrType::spf: return "SPF";
+    case RrType::ds: return "DS";
+    case RrType::dnskey: return "DNSKEY";
   }
   return fmt::format("TYPE{}", static_cast<unsigned>(t));
 }
@@ -76,6 +78,12 @@ std::string Record::rdata_text() const {
     }
     case RrType::soa:
       return fmt::format("{}. {}. {} {} {} {} {}", target, rname, serial, refresh, retry, expire, minimum);
+    case RrType::dnskey: return fmt::format("{} 3 {} ({} key bytes)", key_flags_or_tag, algorithm, data.size());
+    case RrType::ds: {
+      std::string hex;
+      for (char ch : data) hex += fmt::format("{:02x}", static_cast<unsigned char>(ch));
+      return fmt::format("{} {} {} {}", key_flags_or_tag, algorithm, digest_type, hex);
+    }
     case RrType::tlsa: {
       std::string hex;
       for (char ch : data) hex += fmt::format("{:02x}", static_cast<unsigned char>(ch));

@@ -27,7 +27,7 @@
 namespace bp::resolver {
 
 enum class RrType : std::uint16_t {
-  a = 1, ns = 2, cname = 5, soa = 6, ptr = 12, mx = 15, txt = 16, aaaa = 28, tlsa = 52, spf = 99,
+  a = 1, ns = 2, cname = 5, soa = 6, ptr = 12, mx = 15, txt = 16, aaaa = 28, ds = 43, dnskey = 48, tlsa = 52, spf = 99,
 };
 
 /// \return the mnemonic ("MX"), or "TYPEnnn" for unknown types.
@@ -57,6 +57,10 @@ struct Record {
   /// SOA (RFC 1035 section 3.3.13): MNAME is in `target`; the mailbox, the serial and the timers here.
   std::string rname;
   std::uint32_t serial{0}, refresh{0}, retry{0}, expire{0}, minimum{0};
+  /// DNSKEY (RFC 4034 section 2.1): flags, algorithm, the key in `data`;
+  /// DS (section 5.1): key tag, algorithm, digest type, the digest in `data`.
+  std::uint16_t key_flags_or_tag{0};
+  std::uint8_t algorithm{0}, digest_type{0};
 
   /// \return the record data in presentation form, for evidence.
   std::string rdata_text() const;

@@ -141,6 +141,17 @@ std::optional<Record> parse_record(Cursor& c, std::string* why) {
       r.minimum = *v[4];
       break;
     }
+    case RrType::dnskey:
+    case RrType::ds: {
+      if (*rdlen < 4) return fail("shorter than its fixed fields");
+      auto f = c.bytes(4);
+      r.key_flags_or_tag = static_cast<std::uint16_t>((f[0] << 8) | f[1]);
+      r.algorithm = f[3 - (r.type == RrType::ds ? 1 : 0)];
+      if (r.type == RrType::ds) r.digest_type = f[3];
+      auto d = c.bytes(*rdlen - 4u);
+      r.data.assign(reinterpret_cast<const char*>(d.data()), d.size());
+      break;
+    }
     case RrType::tlsa: {
       if (*rdlen < 3) return fail("shorter than its three fields");
       auto f = c.bytes(3);

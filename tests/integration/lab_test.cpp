@@ -1176,6 +1176,27 @@ TEST_CASE("check: the delegation: each way a name server fails, SOA timers, serv
   for (const auto& f : off.j["domains"][0]["findings"]) CHECK(f["probe"] != "delegation");
 }
 
+TEST_CASE("check: DNSSEC: an unsigned zone, and a zone Knot signs whose parent holds no DS") {
+  auto r = bp("check --json example.com signed.example smtp-slowbanner.example.net" + std::string(routable));
+  REQUIRE(r.j.is_object());
+  const auto& doms = r.j["domains"];
+  REQUIRE(doms.size() == 3);
+  CHECK(codes(doms[0]).count("dnssec.unsigned") == 1);
+  CHECK(codes(doms[1]).count("dnssec.no-ds") == 1);
+  for (const auto& f : doms[1]["findings"]) {
+    if (f["code"] == "dnssec.no-ds") {
+      CHECK(f["severity"] == "warning");
+      // The DNSKEY answer Knot's signing produced is the evidence (algorithm 13, ECDSA P-256 SHA-256).
+      CHECK(f["evidence"].dump().find(" 3 13 ") != std::string::npos);
+    }
+  }
+  // A name inside its parent's zone is not judged on its own.
+  for (const auto& f : doms[2]["findings"]) CHECK(f["probe"] != "dnssec");
+  auto off = bp("check --no-dnssec --json signed.example" + std::string(routable));
+  REQUIRE(off.j.is_object());
+  for (const auto& f : off.j["domains"][0]["findings"]) CHECK(f["probe"] != "dnssec");
+}
+
 TEST_CASE("check: MTA-STS and TLS-RPT records, each problem on its fixture") {
   struct Row {
     const char* domain;

@@ -118,6 +118,8 @@ zone:
   - domain: hostile.example
   - domain: deleg.example
   - domain: serial.example
+  - domain: signed.example
+    dnssec-signing: on
   - domain: 113.0.203.in-addr.arpa
   - domain: 2.0.192.in-addr.arpa
 CONF

@@ -1,0 +1,107 @@
+#include "dnssec.hpp"
+
+#include <domain_name.hpp>
+
+#include <fmt/format.h>
+
+namespace bp::probes::dnssec {
+
+using resolver::DnsFailure;
+using resolver::Lookup;
+using resolver::RrType;
+
+namespace {
+Finding make(std::string code, Severity s, const std::string& domain, std::string summary, std::string reference,
+             std::string fix = {}) {
+  auto f = make_finding("dnssec", std::move(code), s, domain, std::move(summary));
+  f.reference = std::move(reference);
+  f.fix = std::move(fix);
+  return f;
+}
+
+bool has_records(const Lookup& l, RrType type) {
+  if (!l.ok()) return false;
+  for (const auto& r : l->records) {
+    if (r.type == type) return true;
+  }
+  return false;
+}
+}  // namespace
+
+std::vector<Finding> dnssec_findings(const Gathered& g) {
+  std::vector<Finding> out;
+  const auto& d = g.domain;
+  // Only a zone apex has DNSKEY and DS of its own.
+  if (!has_records(g.soa, RrType::soa)) return out;
+  const std::string kq = d + " DNSKEY", dq = d + " DS";
+  for (const auto* l : {&g.dnskey, &g.ds}) {
+    if (!l->ok() && !resolver::is_negative(l->error().kind)) {
+      auto f = make("dnssec.not-checked", Severity::warning, d,
+                    fmt::format("whether {} is signed could not be checked: {}", d, l->error().detail), "RFC 4035 section 5");
+      f.checked = false;
+      f.evidence.push_back({l == &g.dnskey ? kq : dq, resolver::answer_text(*l)});
+      out.push_back(std::move(f));
+      return out;
+    }
+  }
+  const bool signed_zone = has_records(g.dnskey, RrType::dnskey);
+  const bool ds = has_records(g.ds, RrType::ds);
+  if (!signed_zone) {
+    auto f = make("dnssec.unsigned", Severity::info, d,
+                  fmt::format("{} is not signed (no DNSKEY): its answers cannot be validated, so DANE for its mail "
+                              "hosts cannot be used and MTA-STS is the only way to require TLS",
+                              d),
+                  "RFC 4033; RFC 7672 section 2.2", "sign the zone (most DNS hosts offer it) and publish its DS at the registrar");
+    f.evidence.push_back({kq, resolver::answer_text(g.dnskey)});
+    out.push_back(std::move(f));
+    return out;
+  }
+  if (!ds) {
+    auto f = make("dnssec.no-ds", Severity::warning, d,
+                  fmt::format("{} is signed, but its parent publishes no DS record for it: validators cannot reach its "
+                              "keys and treat it as unsigned (an island of security)",
+                              d),
+                  "RFC 4035 section 5; RFC 4033 section 5", "publish the DS record of the zone's key signing key at the registrar");
+    f.evidence.push_back({kq, resolver::answer_text(g.dnskey)});
+    f.evidence.push_back({dq, resolver::answer_text(g.ds)});
+    out.push_back(std::move(f));
+    return out;
+  }
+  const bool validated = g.dnskey->authenticated && g.ds->authenticated;
+  if (!validated) {
+    auto f = make("dnssec.not-validated", Severity::info, d,
+                  fmt::format("{} is signed and has a DS at its parent, but this resolver did not mark the answers as "
+                              "validated (no AD flag): it does not validate, or validation failed; DANE is judged as "
+                              "unvalidated here",
+                              d),
+                  "RFC 4035 section 3.2.3; RFC 6840 section 5.7",
+                  "run the check against a validating resolver (--resolver) to see whether the chain of trust holds");
+    f.evidence.push_back({kq, resolver::answer_text(g.dnskey)});
+    f.evidence.push_back({dq, resolver::answer_text(g.ds)});
+    out.push_back(std::move(f));
+    return out;
+  }
+  auto f = make("dnssec.ok", Severity::ok, d,
+                fmt::format("{} is signed, its parent holds the DS, and the resolver validated the answers", d),
+                "RFC 4035");
+  f.evidence.push_back({kq, resolver::answer_text(g.dnskey)});
+  f.evidence.push_back({dq, resolver::answer_text(g.ds)});
+  out.push_back(std::move(f));
+  return out;
+}
+
+asio::awaitable<std::vector<Finding>> check_dnssec(resolver::Resolver& r, std::string domain) {
+  Gathered g;
+  g.domain = resolver::normalize_name(domain);
+  std::vector<resolver::Resolver::Question> q;
+  q.push_back({g.domain, RrType::soa});
+  q.push_back({g.domain, RrType::dnskey});
+  q.push_back({g.domain, RrType::ds});
+  auto answers = co_await r.lookup_all(std::move(q));
+  g.soa = std::move(answers[0]);
+  g.dnskey = std::move(answers[1]);
+  g.ds = std::move(answers[2]);
+  co_return dnssec_findings(g);
+}
+
+}  // namespace bp::probes::dnssec
