@@ -46,46 +46,41 @@ std::vector<Finding> dnssec_findings(const Gathered& g) {
   }
   const bool signed_zone = has_records(g.dnskey, RrType::dnskey);
   const bool ds = has_records(g.ds, RrType::ds);
-  if (!signed_zone) {
-    auto f = make("dnssec.unsigned", Severity::info, d,
-                  fmt::format("{} is not signed (no DNSKEY): its answers cannot be validated, so DANE for its mail "
-                              "hosts cannot be used and MTA-STS is the only way to require TLS",
-                              d),
-                  "RFC 4033; RFC 7672 section 2.2", "sign the zone (most DNS hosts offer it) and publish its DS at the registrar");
-    f.evidence.push_back({kq, resolver::answer_text(g.dnskey)});
-    out.push_back(std::move(f));
-    return out;
-  }
-  if (!ds) {
-    auto f = make("dnssec.no-ds", Severity::warning, d,
-                  fmt::format("{} is signed, but its parent publishes no DS record for it: validators cannot reach its "
-                              "keys and treat it as unsigned (an island of security)",
-                              d),
-                  "RFC 4035 section 5; RFC 4033 section 5", "publish the DS record of the zone's key signing key at the registrar");
-    f.evidence.push_back({kq, resolver::answer_text(g.dnskey)});
-    f.evidence.push_back({dq, resolver::answer_text(g.ds)});
-    out.push_back(std::move(f));
-    return out;
-  }
-  const bool validated = g.dnskey->authenticated && g.ds->authenticated;
-  if (!validated) {
-    auto f = make("dnssec.not-validated", Severity::info, d,
-                  fmt::format("{} is signed and has a DS at its parent, but this resolver did not mark the answers as "
-                              "validated (no AD flag): it does not validate, or validation failed; DANE is judged as "
-                              "unvalidated here",
-                              d),
-                  "RFC 4035 section 3.2.3; RFC 6840 section 5.7",
-                  "run the check against a validating resolver (--resolver) to see whether the chain of trust holds");
-    f.evidence.push_back({kq, resolver::answer_text(g.dnskey)});
-    f.evidence.push_back({dq, resolver::answer_text(g.ds)});
-    out.push_back(std::move(f));
-    return out;
-  }
-  auto f = make("dnssec.ok", Severity::ok, d,
-                fmt::format("{} is signed, its parent holds the DS, and the resolver validated the answers", d),
-                "RFC 4035");
+  const bool validated = g.dnskey.ok() && g.ds.ok() && g.dnskey->authenticated && g.ds->authenticated;
+  // One verdict, in the order a validator meets the problems; its evidence is the answers it rests on.
+  struct Verdict {
+    const char* code;
+    Severity severity;
+    std::string summary;
+    const char* reference;
+    const char* fix;
+  };
+  const Verdict v =
+      !signed_zone ? Verdict{"dnssec.unsigned", Severity::info,
+                             fmt::format("{} is not signed (no DNSKEY): its answers cannot be validated, so DANE for its "
+                                         "mail hosts cannot be used and MTA-STS is the only way to require TLS",
+                                         d),
+                             "RFC 4033; RFC 7672 section 2.2",
+                             "sign the zone (most DNS hosts offer it) and publish its DS at the registrar"}
+      : !ds        ? Verdict{"dnssec.no-ds", Severity::warning,
+                             fmt::format("{} is signed, but its parent publishes no DS record for it: validators cannot "
+                                         "reach its keys and treat it as unsigned (an island of security)",
+                                         d),
+                             "RFC 4035 section 5; RFC 4033 section 5",
+                             "publish the DS record of the zone's key signing key at the registrar"}
+      : !validated ? Verdict{"dnssec.not-validated", Severity::info,
+                             fmt::format("{} is signed and has a DS at its parent, but this resolver did not mark the "
+                                         "answers as validated (no AD flag): it does not validate, or validation failed; "
+                                         "DANE is judged as unvalidated here",
+                                         d),
+                             "RFC 4035 section 3.2.3; RFC 6840 section 5.7",
+                             "run the check against a validating resolver (--resolver) to see whether the chain of trust holds"}
+                   : Verdict{"dnssec.ok", Severity::ok,
+                             fmt::format("{} is signed, its parent holds the DS, and the resolver validated the answers", d),
+                             "RFC 4035", ""};
+  auto f = make(v.code, v.severity, d, v.summary, v.reference, v.fix);
   f.evidence.push_back({kq, resolver::answer_text(g.dnskey)});
-  f.evidence.push_back({dq, resolver::answer_text(g.ds)});
+  if (signed_zone) f.evidence.push_back({dq, resolver::answer_text(g.ds)});
   out.push_back(std::move(f));
   return out;
 }
