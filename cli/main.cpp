@@ -99,7 +99,8 @@ void add_smtp(CLI::App* cmd, bp::cli::CommonOptions& o, bool check) {
   cmd->add_option("--max-connections", o.max_connections,
                   "SMTP connections per domain, fallbacks included (default: 8 for check, which talks to every MX "
                   "address; 4 for predict and explain, which walk the MX set as a sender does)")
-      ->check(CLI::Range(1, 20));
+      ->check(CLI::Range(1, 20))
+      ->default_str("");  // 0 stands for "the command's default", which the text gives
 }
 
 /// \return the edit distance between a and b (for "did you mean").

@@ -210,12 +210,12 @@ std::vector<Finding> delegation_findings(const Gathered& g) {
 
 namespace {
 /// \return the SOA answer of the server at `address`, asked directly.
-asio::awaitable<Lookup> ask_server(asio::any_io_executor ex, resolver::ResolverOptions base, std::string address,
-                                   bool v6, std::string domain) {
+asio::awaitable<Lookup> ask_server(asio::any_io_executor ex, std::chrono::milliseconds timeout, int tries,
+                                   std::string address, bool v6, std::string domain) {
   resolver::ResolverOptions o;
   o.servers = {v6 ? "[" + address + "]:53" : address};
-  o.timeout = base.timeout;
-  o.tries = base.tries;
+  o.timeout = timeout;
+  o.tries = tries;
   o.keep_log = false;
   o.cache_limit = 16;
   resolver::Resolver server(ex, o);
@@ -271,7 +271,7 @@ asio::awaitable<std::vector<Finding>> check_delegation(resolver::Resolver& r, st
           if (c->global && !g.from_zone_file) {
             s.asked = true;
             asked.push_back(g.servers.size());
-            asks.push_back(ask_server(r.executor(), r.options(), c->address, c->v6, g.domain));
+            asks.push_back(ask_server(r.executor(), r.options().timeout, r.options().tries, c->address, c->v6, g.domain));
           }
           g.servers.push_back(std::move(s));
         }

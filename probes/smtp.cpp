@@ -159,7 +159,7 @@ void session_findings(SmtpReport& rep, const Session& s, const SmtpOptions& o) {
       const auto& c = *t.cert;
       std::string names;
       for (const auto& n : c.names) names += (names.empty() ? "" : ", ") + n;
-      if (c.chain_trusted && c.name_matches && !c.expired) {
+      if (smtp::certificate_acceptable(t)) {
         auto f = smtp_finding("smtp.tls", Severity::ok, subject,
                               fmt::format("{}: {} {}, certificate for {} valid until {} ({} days), {}", where(s), t.protocol, t.cipher,
                                           names, c.not_after, c.days_left, c.key));

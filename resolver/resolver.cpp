@@ -5,8 +5,6 @@
 #include "wire.hpp"
 
 #include <arpa/inet.h>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/co_spawn.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -14,6 +12,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <optional>
 #include <string_view>
 #include <unordered_map>

@@ -30,8 +30,6 @@
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
-#include <deque>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
