@@ -144,6 +144,11 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
   engine::CheckSettings settings{address_policy(o), dnsbl_lists(o), smtp_options(o, "", true), o.relay_test, o.relay_to,
                                  o.smtp_from == "<>" ? "" : o.smtp_from, target_deadline(o), o.dkim_selectors, !o.no_dkim,
                                  !o.no_delegation, !o.no_dnssec};
+  // The policy fetch is bounded like a dialogue: --connect-timeout per address, --smtp-timeout in all.
+  settings.transport.fetch_policy = !o.no_mta_sts_fetch;
+  settings.transport.ca_file = o.ca_file;
+  settings.transport.limits.connect = std::chrono::milliseconds(o.connect_timeout_ms);
+  settings.transport.limits.total = std::chrono::milliseconds(o.smtp_timeout_ms);
   if (o.no_dkim && !o.dkim_selectors.empty()) throw UsageError("--no-dkim and --dkim-selector contradict each other: give one");
   for (const auto& s : o.dkim_selectors) {
     // RFC 6376 section 3.1: labels of letters, digits and hyphens (underscores are tolerated, as verifiers do).

@@ -203,6 +203,8 @@ Exit codes (docs/exit-codes.md):
   check->add_flag("--no-dkim", o.no_dkim, "no DKIM key lookups (a batch that only needs MX, SPF, DMARC and blocklists)");
   check->add_flag("--no-delegation", o.no_delegation, "no name server checks (NS, each server's SOA, asked directly)");
   check->add_flag("--no-dnssec", o.no_dnssec, "no DNSSEC checks (DNSKEY, DS, and whether the resolver validated them)");
+  check->add_flag("--no-mta-sts-fetch", o.no_mta_sts_fetch,
+                  "do not fetch the MTA-STS policy over HTTPS (https://mta-sts.DOMAIN/.well-known/mta-sts.txt)");
   check->add_flag("--compare", o.compare, "with --zone-file: also check against live DNS and list what the files add and remove");
   add_smtp(check, o, true);
   check->add_option("-o,--output", output, "write the report to FILE (atomically: complete or not at all)");

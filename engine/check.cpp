@@ -128,9 +128,11 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     if (!cx.settings.dnssec) co_return std::vector<probes::Finding>{};
     co_return co_await probes::dnssec::check_dnssec(r, domain);
   };
+  auto transport_options = cx.settings.transport;
+  transport_options.addresses = policy;
   auto [branch, spf, dm, dkim_keys, transport, delegation, dnssec] =
       co_await (mx_branch() && probes::spf::lint_spf(r, domain) && probes::dmarc::discover_dmarc(r, domain, true) && keys() &&
-                probes::transport::check_transport_records(r, domain) && name_servers() && signing());
+                probes::transport::check_transport(r, domain, transport_options) && name_servers() && signing());
   d.mx = std::move(branch.mx);
   d.spf = std::move(spf);
   d.dmarc = std::move(dm);
@@ -149,7 +151,18 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
   }
   if (!gone) {
     for (auto& f : dkim_keys) d.findings.push_back(std::move(f));
-    for (auto& f : transport) d.findings.push_back(std::move(f));
+    for (auto& f : transport.findings) d.findings.push_back(std::move(f));
+    if (transport.policy) {
+      for (auto& f : probes::transport::policy_findings(domain, *transport.policy, d.mx, d.smtp ? &*d.smtp : nullptr)) {
+        d.findings.push_back(std::move(f));
+      }
+      d.mta_sts = std::move(transport.policy);
+    } else if (transport.fetch_skipped) {
+      auto f = probes::make_finding("mta-sts", "mta-sts.policy-not-fetched", probes::Severity::info, domain,
+                                    "the MTA-STS policy was not fetched (--no-mta-sts-fetch)");
+      f.checked = false;
+      d.findings.push_back(std::move(f));
+    }
     for (auto& f : delegation) d.findings.push_back(std::move(f));
     for (auto& f : dnssec) d.findings.push_back(std::move(f));
   }

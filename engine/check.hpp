@@ -50,6 +50,7 @@ struct CheckSettings {
   bool dkim{true};                            ///< false: no DKIM key lookups (--no-dkim)
   bool delegation{true};                      ///< false: no name server checks (--no-delegation)
   bool dnssec{true};                          ///< false: no DNSKEY/DS lookups (--no-dnssec)
+  probes::transport::TransportOptions transport;  ///< the MTA-STS policy fetch (--no-mta-sts-fetch, --ca-file)
 };
 
 struct CheckContext {

@@ -74,7 +74,7 @@ std::optional<std::string> the_record(const RecordKind& kind, const std::string&
 
 }  // namespace
 
-std::vector<Finding> mta_sts_findings(const std::string& domain, const resolver::Lookup& txt) {
+std::vector<Finding> mta_sts_findings(const std::string& domain, const resolver::Lookup& txt, std::string* valid_id) {
   const std::string name = "_mta-sts." + domain;
   const char* ref = "RFC 8461 section 3.1";
   std::vector<Finding> out;
@@ -99,9 +99,9 @@ std::vector<Finding> mta_sts_findings(const std::string& domain, const resolver:
                           name, txt, ref, "write id= as 1 to 32 letters and digits (change it with every policy change)"));
     return out;
   }
-  out.push_back(finding("mta-sts", "mta-sts.record-ok", Severity::ok, domain,
-                        fmt::format("{}: v=STSv1, id={} (the policy at mta-sts.{} is not fetched by this version)", name, id, domain),
-                        name, txt, ref));
+  out.push_back(finding("mta-sts", "mta-sts.record-ok", Severity::ok, domain, fmt::format("{}: v=STSv1, id={}", name, id), name,
+                        txt, ref));
+  if (valid_id != nullptr) *valid_id = id;
   return out;
 }
 
@@ -145,16 +145,6 @@ std::vector<Finding> tls_rpt_findings(const std::string& domain, const resolver:
   out.push_back(finding("tls-rpt", "tls-rpt.ok", Severity::ok, domain, fmt::format("{}: TLS reports go to {}", name, shown(rua, 120)),
                         name, txt, ref));
   return out;
-}
-
-asio::awaitable<std::vector<Finding>> check_transport_records(resolver::Resolver& r, std::string domain) {
-  std::vector<resolver::Resolver::Question> ops;
-  ops.push_back({"_mta-sts." + domain, resolver::RrType::txt});
-  ops.push_back({"_smtp._tls." + domain, resolver::RrType::txt});
-  auto answers = co_await r.lookup_all(std::move(ops));
-  auto out = mta_sts_findings(domain, answers[0]);
-  for (auto& f : tls_rpt_findings(domain, answers[1])) out.push_back(std::move(f));
-  co_return out;
 }
 
 }  // namespace bp::probes::transport

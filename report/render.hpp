@@ -23,6 +23,7 @@
 #include <spf/lint.hpp>
 #include <dmarc/dmarc.hpp>
 #include <dnsbl/dnsbl.hpp>
+#include <mta_sts.hpp>
 #include <smtp.hpp>
 
 #include <functional>
@@ -57,6 +58,7 @@ struct DomainResult {
   probes::dnsbl::DnsblReport dnsbl;
   std::vector<std::string> dnsbl_skipped;  ///< SPF ranges too wide to query address by address
   std::optional<probes::SmtpReport> smtp;  ///< absent with --no-smtp
+  std::optional<probes::transport::PolicyFetch> mta_sts;  ///< the policy fetch a valid _mta-sts record led to
   std::vector<probes::Finding> findings;
   std::optional<Comparison> compare;       ///< with --compare
   double elapsed_ms{0};                    ///< how long the domain's check took

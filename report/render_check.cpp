@@ -18,6 +18,26 @@ using namespace parts;
 
 namespace {
 
+/// The MTA-STS policy fetch: where from, what came back, the policy read from it.
+void write_mta_sts(JsonWriter& w, const probes::transport::PolicyFetch& p) {
+  const auto& f = p.fetch;
+  w.key("mta_sts").begin_object().field("address", f.address);
+  if (!f.error.empty()) w.field("error", f.error);
+  w.field("id", p.id);
+  if (p.policy) {
+    w.key("policy").begin_object();
+    if (p.policy->max_age) w.field("max_age", static_cast<std::int64_t>(*p.policy->max_age));
+    w.field("mode", p.policy->mode).field("mx", p.policy->mx).field("problems", p.policy->problems);
+    w.field("version", p.policy->version).end_object();
+  }
+  if (f.response) {
+    w.key("response").begin_object().field("body_cut", f.response->body_cut).field("content_type", f.response->content_type);
+    w.field("location", f.response->location).field("status", f.response->status).end_object();
+  }
+  if (f.tls) w.field("tls_ok", smtp::certificate_acceptable(*f.tls));
+  w.field("url", f.url).end_object();
+}
+
 /// One domain's result as a JSON object; `jsonl` adds the line's own schema and command.
 void write_domain(JsonWriter& w, const DomainResult& r, bool verbose, bool jsonl, Tally& t) {
   for (const auto& f : r.findings) t.add(f);
@@ -43,6 +63,7 @@ void write_domain(JsonWriter& w, const DomainResult& r, bool verbose, bool jsonl
   w.key("findings").begin_array();
   for (const auto& f : r.findings) write_finding(w, f);
   w.end_array();
+  if (r.mta_sts) write_mta_sts(w, *r.mta_sts);
   w.key("mx");
   write_mx(w, r.mx);
   if (jsonl) w.field("schema", schema_version);

@@ -125,6 +125,30 @@ bool certificate_acceptable(const TlsInfo& t) {
   return t.ok && t.cert && t.cert->chain_trusted && t.cert->name_matches && !t.cert->expired && !t.cert->not_yet_valid;
 }
 
+std::string certificate_problems(const TlsInfo& t) {
+  if (!t.ok) return t.error.empty() ? "no TLS session" : "no TLS session: " + t.error;
+  if (!t.cert) return "no certificate was presented";
+  const auto& c = *t.cert;
+  std::vector<std::string> out;
+  if (c.expired) out.push_back(fmt::format("has expired ({})", c.not_after));
+  if (c.not_yet_valid) out.push_back(fmt::format("is not valid before {}", c.not_before));
+  if (!c.name_matches) {
+    std::string names;
+    for (const auto& n : c.names) names += (names.empty() ? "" : ", ") + n;
+    out.push_back(fmt::format("does not name the host (it names {})", names.empty() ? "nothing" : names));
+  }
+  const auto chain = chain_errors_besides_validity(c);
+  if (!c.chain_trusted && (!chain.empty() || c.chain_errors.empty())) {
+    std::string why;
+    for (const auto& e : chain) why += (why.empty() ? "" : ", ") + e;
+    out.push_back(why.empty() ? fmt::format("does not chain to a trusted root (issuer {})", c.issuer)
+                              : fmt::format("does not chain to a trusted root ({})", why));
+  }
+  std::string joined;
+  for (const auto& x : out) joined += (joined.empty() ? "" : "; ") + x;
+  return joined;
+}
+
 std::string_view to_string(DaneOutcome d) {
   switch (d) {
     case DaneOutcome::not_published: return "not_published";

@@ -79,6 +79,12 @@ std::vector<std::string> chain_errors_besides_validity(const CertInfo& c);
 /// it names the host and it is within its validity period.
 bool certificate_acceptable(const TlsInfo& t);
 
+/// \return why certificate_acceptable() is false, one clause per problem joined
+/// by "; " ("has expired (2026-01-01T00:00:00Z)", "does not name the host (it
+/// names a.example)", "does not chain to a trusted root (depth 0: self-signed
+/// certificate)"), or "". Each clause follows "the certificate ".
+std::string certificate_problems(const TlsInfo& t);
+
 /// Prepares `ssl` before the handshake: SNI, DANE records (marks `info` when none is usable).
 /// \return an error text, or "" when everything was set.
 std::string prepare_ssl(ssl_st* ssl, const TlsOptions& options, TlsInfo& info);

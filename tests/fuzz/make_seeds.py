@@ -97,6 +97,18 @@ smtp = [
 for i, s in enumerate(smtp):
     put("smtp_reply", f"reply{i}", bytes([7 + i]) + s.encode())
 
+# ---- MTA-STS policy responses: first byte is the chunk size minus one.
+https = [
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 68\r\n\r\n"
+    "version: STSv1\r\nmode: enforce\r\nmx: *.example.com\r\nmax_age: 604800\r\n",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nversion: STSv1\nm\r\n1b\r\node: testing\nmax_age: 864\r\n0\r\n\r\n",
+    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 301 Moved\r\nLocation: https://a/\r\n\r\n",
+    "HTTP/1.0 200 OK\n\nversion: STSv1\nmode: none\nmax_age: 1\nmx: mx.example.net\nextension: x\n",
+    "HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n" + "x" * 2000,
+]
+for i, s in enumerate(https):
+    put("https_policy", f"response{i}", bytes([3 + 11 * i]) + s.encode())
+
 # ---- Bounce texts: a spread of the corpus (every 12th text).
 with open(os.path.join(ROOT, "tests", "corpus", "bounces.jsonl"), encoding="utf-8") as f:
     rows = [json.loads(line) for line in f if line.strip()]

@@ -1,6 +1,8 @@
 // End-to-end tests: the real bounceprobe binary, run inside the lab's network
 // namespace against a real Knot DNS server serving tests/lab/zones.
 // Paths come from CMake; BP_LAB_SH, BP_LAB_STATE and BP_BINARY in the environment override them.
+#include "lab_support.hpp"
+
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -20,96 +22,7 @@
 #include <unistd.h>
 
 using nlohmann::json;
-
-namespace {
-
-// The lab serves mail domains from Knot and blocklists from rbldnsd, and uses documentation ranges as public.
-// These tests are about DNS evidence: the SMTP dialogue has its own (smtp_lab_test.cpp).
-const char* routable = " --no-smtp --routable 192.0.2.0/24 --routable 203.0.113.0/24 --routable 2001:db8::/32 --dnsbl-resolver 192.0.2.54";
-
-/// The environment overrides the paths CMake compiled in.
-std::string env(const char* name) {
-  if (const char* v = std::getenv(name)) return v;
-  const std::string n = name;
-  if (n == "BP_LAB_SH") return BP_LAB_SH;
-  if (n == "BP_LAB_STATE") return BP_LAB_STATE;
-  return BP_BINARY;
-}
-
-struct Run {
-  int rc{-1};
-  std::string out;
-  std::string err;
-  double seconds{0};
-  json j;
-};
-
-/// Runs `bounceprobe ARGS` inside the lab; `stdin_text` is piped in when given;
-/// `wrapper` is a command bounceprobe runs under ("timeout -s INT 1").
-Run bp(const std::string& args, const std::string& stdin_text = "", const std::string& wrapper = "") {
-  char errfile[] = "/tmp/bp-lab-test-XXXXXX";
-  int fd = mkstemp(errfile);
-  REQUIRE(fd >= 0);
-  close(fd);
-  std::string cmd = env("BP_LAB_SH") + " exec " + env("BP_LAB_STATE") + " " + wrapper + " " + env("BP_BINARY") + " " + args;
-  if (!stdin_text.empty()) {
-    char infile[] = "/tmp/bp-lab-in-XXXXXX";
-    int ifd = mkstemp(infile);
-    REQUIRE(ifd >= 0);
-    REQUIRE(write(ifd, stdin_text.data(), stdin_text.size()) == static_cast<ssize_t>(stdin_text.size()));
-    close(ifd);
-    cmd += std::string(" < ") + infile;
-  } else {
-    cmd += " < /dev/null";
-  }
-  cmd += std::string(" 2> ") + errfile;
-  Run r;
-  const auto start = std::chrono::steady_clock::now();
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(errfile);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  std::remove(errfile);
-  if (!r.out.empty() && r.out.front() == '{') {
-    r.j = json::parse(r.out, nullptr, false);  // JSON Lines is not one document: leave it to the caller
-    if (r.j.is_discarded()) r.j = json();
-  }
-  return r;
-}
-
-json check_one(const std::string& domain, int want_rc) {
-  auto r = bp("check --json " + domain + routable);
-  CAPTURE(r.err);
-  CHECK(r.rc == want_rc);
-  REQUIRE(r.j.is_object());
-  CHECK(r.j["schema"] == "bounceprobe/1");
-  REQUIRE(r.j["domains"].size() == 1);
-  return r.j["domains"][0];
-}
-
-std::set<std::string> codes(const json& domain) {
-  std::set<std::string> out;
-  for (const auto& f : domain["findings"]) out.insert(f["code"].get<std::string>());
-  return out;
-}
-
-json predict(const std::string& from, const std::string& to, int want_rc) {
-  auto r = bp("predict --json --from '" + from + "' --to '" + to + "'" + routable);
-  CAPTURE(r.err);
-  CHECK(r.rc == want_rc);
-  REQUIRE(r.j.is_object());
-  return r.j;
-}
-
-}  // namespace
+using namespace lab;
 
 TEST_CASE("check: a healthy domain has usable MX hosts and exits 0") {
   auto d = check_one("example.com", 0);
@@ -1093,125 +1006,6 @@ TEST_CASE("predict --message: a 53 MB message is too large (G17), read in bounde
   CHECK(r.j["bounces"][0]["code"] == 550);
   CHECK(r.j["bounces"][0]["enhanced"] == "5.3.4");
   CHECK(r.rc == 1);
-}
-
-TEST_CASE("check: DKIM keys at the selectors given, or at the common ones, each judged as verifiers judge it") {
-  auto keys = bp("check --json" + std::string(routable) +
-                 " --dkim-selector k512 --dkim-selector k1024 --dkim-selector revoked --dkim-selector testing"
-                 " --dkim-selector garbage --dkim-selector missing dkimkeys.example.net");
-  REQUIRE(keys.j.is_object());
-  const auto c = codes(keys.j["domains"][0]);
-  for (const char* code : {"dkim.key-weak", "dkim.key-short", "dkim.key-revoked", "dkim.key-testing", "dkim.key-syntax", "dkim.key-missing"}) {
-    CAPTURE(code);
-    CHECK(c.count(code) == 1);
-  }
-  CHECK(keys.rc == 1);  // a key under 1024 bits, a broken one and a missing one are errors
-  auto good = bp("check --json" + std::string(routable) + " --dkim-selector rsa2026 --dkim-selector ed2026 example.com");
-  REQUIRE(good.j.is_object());
-  int ok = 0;
-  for (const auto& f : good.j["domains"][0]["findings"]) ok += f["code"] == "dkim.key-ok" ? 1 : 0;
-  CHECK(ok == 2);
-  CHECK(good.rc == 0);
-  // No selector given: the common ones are tried; none exists for example.com, which is said, not an error.
-  auto common = bp("check --json" + std::string(routable) + " example.com");
-  REQUIRE(common.j.is_object());
-  CHECK(codes(common.j["domains"][0]).count("dkim.no-key-found") == 1);
-  CHECK(common.rc == 0);
-  auto none = bp("check --json --no-dkim" + std::string(routable) + " example.com");
-  REQUIRE(none.j.is_object());
-  CHECK(codes(none.j["domains"][0]).count("dkim.no-key-found") == 0);
-  CHECK(bp("check --no-dkim --dkim-selector x example.com").rc == 2);
-}
-
-TEST_CASE("check: the delegation: each way a name server fails, SOA timers, servers that disagree, and a healthy pair") {
-  auto r = bp("check --json deleg.example serial.example example.com example.org" + std::string(routable));
-  REQUIRE(r.j.is_object());
-  const auto& doms = r.j["domains"];
-  REQUIRE(doms.size() == 4);
-  const auto find = [](const json& d, const std::string& code, const std::string& subject) -> const json* {
-    for (const auto& f : d["findings"]) {
-      if (f["code"] == code && (subject.empty() || f["subject"] == subject)) return &f;
-    }
-    return nullptr;
-  };
-  struct Row {
-    const char* code;
-    const char* subject;
-    const char* severity;
-  };
-  // deleg.example: one server serves it; each of the others fails its own way.
-  for (const Row& row : std::vector<Row>{{"delegation.lame", "refusing.deleg.example", "error"},
-                                         {"delegation.ns-no-answer", "silent.deleg.example", "warning"},
-                                         {"delegation.ns-no-address", "gone.deleg.example", "error"},
-                                         {"delegation.ns-not-routable", "private.deleg.example", "error"},
-                                         {"delegation.ns-alias", "alias.deleg.example", "warning"},
-                                         {"delegation.soa-retry", "deleg.example", "warning"},
-                                         {"delegation.soa-expire", "deleg.example", "warning"},
-                                         {"delegation.soa-negative-ttl", "deleg.example", "info"}}) {
-    CAPTURE(row.code);
-    const json* f = find(doms[0], row.code, row.subject);
-    REQUIRE(f != nullptr);
-    CHECK((*f)["severity"] == row.severity);
-  }
-  CHECK(find(doms[0], "delegation.lame", "refusing.deleg.example")->dump().find("REFUSED") != std::string::npos);
-  CHECK(find(doms[0], "delegation.ok", "") == nullptr);
-  // serial.example: Knot has serial 2, the old copy at 192.0.2.51 serial 1.
-  const json* mismatch = find(doms[1], "delegation.serial-mismatch", "serial.example");
-  REQUIRE(mismatch != nullptr);
-  CHECK((*mismatch)["summary"].get<std::string>().find("1 from old.serial.example (192.0.2.51)") != std::string::npos);
-  CHECK((*mismatch)["summary"].get<std::string>().find("2 from ns.example.com (192.0.2.53)") != std::string::npos);
-  // example.com: two name servers (both Knot) that answer with authority and agree.
-  const json* ok = find(doms[2], "delegation.ok", "example.com");
-  REQUIRE(ok != nullptr);
-  CHECK((*ok)["summary"] == "example.com has 2 name servers");
-  CHECK(codes(doms[2]).count("delegation.single-ns") == 0);
-  // example.org has one name server.
-  CHECK(find(doms[3], "delegation.single-ns", "example.org") != nullptr);
-  // A name inside its parent's zone has no delegation of its own; --no-delegation asks nothing.
-  auto sub = bp("check --json smtp-slowbanner.example.net" + std::string(routable));
-  REQUIRE(sub.j.is_object());
-  CHECK(codes(sub.j["domains"][0]).count("delegation.not-apex") == 1);
-  auto off = bp("check --no-delegation --json deleg.example" + std::string(routable));
-  REQUIRE(off.j.is_object());
-  for (const auto& f : off.j["domains"][0]["findings"]) CHECK(f["probe"] != "delegation");
-}
-
-TEST_CASE("check: DNSSEC: an unsigned zone, and a zone Knot signs whose parent holds no DS") {
-  auto r = bp("check --json example.com signed.example smtp-slowbanner.example.net" + std::string(routable));
-  REQUIRE(r.j.is_object());
-  const auto& doms = r.j["domains"];
-  REQUIRE(doms.size() == 3);
-  CHECK(codes(doms[0]).count("dnssec.unsigned") == 1);
-  CHECK(codes(doms[1]).count("dnssec.no-ds") == 1);
-  for (const auto& f : doms[1]["findings"]) {
-    if (f["code"] == "dnssec.no-ds") {
-      CHECK(f["severity"] == "warning");
-      // The DNSKEY answer Knot's signing produced is the evidence (algorithm 13, ECDSA P-256 SHA-256).
-      CHECK(f["evidence"].dump().find(" 3 13 ") != std::string::npos);
-    }
-  }
-  // A name inside its parent's zone is not judged on its own.
-  for (const auto& f : doms[2]["findings"]) CHECK(f["probe"] != "dnssec");
-  auto off = bp("check --no-dnssec --json signed.example" + std::string(routable));
-  REQUIRE(off.j.is_object());
-  for (const auto& f : off.j["domains"][0]["findings"]) CHECK(f["probe"] != "dnssec");
-}
-
-TEST_CASE("check: MTA-STS and TLS-RPT records, each problem on its fixture") {
-  struct Row {
-    const char* domain;
-    const char* sts;
-    const char* rpt;
-  };
-  for (const auto& row : {Row{"example.com", "mta-sts.record-ok", "tls-rpt.ok"}, Row{"stsbad.example.net", "mta-sts.syntax", "tls-rpt.bad-rua"},
-                          Row{"ststwo.example.net", "mta-sts.several", "tls-rpt.syntax"}, Row{"example.org", "mta-sts.none", "tls-rpt.none"}}) {
-    CAPTURE(row.domain);
-    auto r = bp("check --json --no-dkim" + std::string(routable) + " " + row.domain);
-    REQUIRE(r.j.is_object());
-    const auto c = codes(r.j["domains"][0]);
-    CHECK(c.count(row.sts) == 1);
-    CHECK(c.count(row.rpt) == 1);
-  }
 }
 
 TEST_CASE("a resolver that loses every second query: retries stay bounded, every domain ends with a result or 'not checked'") {

@@ -17,7 +17,8 @@
 # one sending truncated replies, 192.0.2.92 one forwarding to Knot that loses
 # every second query, 192.0.2.97 nothing at all. Mail: Postfix on
 # 192.0.2.25-30 and [2001:db8::26] (see mail.sh), odd SMTP peers on
-# 192.0.2.40-45 (tests/support/smtp_peer.cpp), extra client addresses
+# 192.0.2.40-45 (tests/support/smtp_peer.cpp), MTA-STS policy hosts (HTTPS)
+# on 192.0.2.61-66 (see mail.sh), extra client addresses
 # 198.51.100.77 (on the lab Postfix's client blocklist) and 198.51.100.78.
 set -euo pipefail
 
@@ -66,7 +67,7 @@ start() {
   echo "$ns" > "$state/netns"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  for a in $dns_addr 192.0.2.52 192.0.2.51 $rbl_addr $mute_addr 192.0.2.92 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs \
+  for a in $dns_addr 192.0.2.52 192.0.2.51 $rbl_addr $mute_addr 192.0.2.92 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs $https_addrs \
            192.0.2.40 192.0.2.41 192.0.2.42 192.0.2.43 192.0.2.44 192.0.2.45 198.51.100.77 198.51.100.78; do
     ip -n "$ns" addr add "$a/32" dev lo
   done
@@ -153,12 +154,16 @@ CONF
       echo $! > "$state/peer$j.pid"
       j=$((j + 1))
     done
+    # An MTA-STS policy host that takes the connection and never answers the TLS handshake.
+    ip netns exec "$ns" "$peer_bin" 192.0.2.66 443 nobanner > /dev/null 2>&1 &
+    echo $! > "$state/peer$j.pid"
   fi
   if [ -n "$zone_bin" ]; then
     ip netns exec "$ns" "$zone_bin" 192.0.2.51 53 "$here/serial-old.json" > /dev/null 2>&1 &
     echo $! > "$state/zoneold.pid"
   fi
   start_postfix "$ns"
+  start_https "$ns"
   wait_smtp "$ns"
   # Wait for the server to answer before the first test query.
   for _ in $(seq 1 100); do
@@ -181,7 +186,8 @@ stop_lab() {
   local ns
   ns=$(cat "$state/netns")
   stop_postfix
-  for p in knot mute zoneold rbldnsd hostile0 hostile1 hostile2 hostile3 peer0 peer1 peer2 peer3 peer4 peer5; do
+  for p in knot mute zoneold rbldnsd hostile0 hostile1 hostile2 hostile3 peer0 peer1 peer2 peer3 peer4 peer5 peer6 \
+           https0 https1 https2 https3 https4; do
     if [ -f "$state/$p.pid" ]; then
       kill "$(cat "$state/$p.pid")" 2>/dev/null || true
       rm -f "$state/$p.pid"

@@ -14,8 +14,20 @@
 #
 # Nothing is ever delivered: every transport is "error", and the probe stops
 # before DATA; `lab.sh queue` counts what the queue holds (it must be 0).
+#
+# MTA-STS policy hosts (RFC 8461 section 3.3): `openssl s_server -HTTP`, one
+# per response, each serving .well-known/mta-sts.txt (headers included) with a
+# certificate from the same lab CA for every mta-sts.*.example.net name:
+#
+#   192.0.2.61   mta-sts.sts.example.net            a valid policy, CRLF and LF lines mixed
+#   192.0.2.62   mta-sts.sts-uncovered.example.net  an mx: list that leaves out mx2.example.com; max_age one hour
+#   192.0.2.63   mta-sts.sts-redirect.example.net   301 to itself (a redirect loop)
+#   192.0.2.64   mta-sts.sts-huge.example.net       a 10 MB policy
+#   192.0.2.65   mta-sts.sts-html.example.net       a valid policy served as text/html
+#   192.0.2.66   mta-sts.sts-silent.example.net     (lab.sh: a TCP peer that never starts TLS)
 
 pf_addrs="192.0.2.25 192.0.2.26 192.0.2.27 192.0.2.28 192.0.2.29 192.0.2.30 192.0.2.31"
+https_addrs="192.0.2.61 192.0.2.62 192.0.2.63 192.0.2.64 192.0.2.65 192.0.2.66"
 
 make_certs() {
   local d=$1
@@ -51,6 +63,9 @@ CNF
     fi
   }
   cert mx "mx1.example.com" "DNS:mx1.example.com,DNS:mx2.example.com"
+  local sts="" h
+  for h in sts sts-uncovered sts-redirect sts-huge sts-html sts-silent; do sts="$sts${sts:+,}DNS:mta-sts.$h.example.net"; done
+  cert sts "mta-sts.sts.example.net" "$sts"
   cert expired "mx.expired-tls.example.net" "DNS:mx.expired-tls.example.net" 20200101000000Z 20200201000000Z
   openssl req -x509 $key -keyout "$d/self.key" -out "$d/self.pem" -days 30 -subj "/CN=mx.selfsigned-tls.example.net" \
     -addext "subjectAltName=DNS:mx.selfsigned-tls.example.net" 2>/dev/null
@@ -185,6 +200,36 @@ queue_count() {
     [ -d "$spool/$d" ] && n=$((n + $(find "$spool/$d" -type f | wc -l)))
   done
   echo "$n"
+}
+
+# start_https NS: the MTA-STS policy hosts listed at the top.
+start_https() {
+  local ns=$1 d="$state/https" a i=0
+  local plain='HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n'
+  rm -rf "$d"
+  for a in 61 62 63 64 65; do mkdir -p "$d/$a/.well-known"; done
+  printf "${plain}version: STSv1\r\nmode: enforce\nmx: *.example.com\r\nmax_age: 604800\n" > "$d/61/.well-known/mta-sts.txt"
+  printf "${plain}version: STSv1\nmode: enforce\nmx: mx1.example.com\nmx: mx.expired-tls.example.net\nmax_age: 3600\n" \
+    > "$d/62/.well-known/mta-sts.txt"
+  printf 'HTTP/1.1 301 Moved Permanently\r\nLocation: https://mta-sts.sts-redirect.example.net/.well-known/mta-sts.txt\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' \
+    > "$d/63/.well-known/mta-sts.txt"
+  { printf "${plain}version: STSv1\nmode: enforce\nmax_age: 604800\n"; head -c 10000000 /dev/zero | tr '\0' 'x'; } \
+    > "$d/64/.well-known/mta-sts.txt"
+  printf 'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\nversion: STSv1\nmode: testing\nmx: mx1.example.com\nmax_age: 86400\n' \
+    > "$d/65/.well-known/mta-sts.txt"
+  for a in 61 62 63 64 65; do
+    (cd "$d/$a" && exec ip netns exec "$ns" openssl s_server -accept "192.0.2.$a:443" -cert "$state/postfix/tls/sts.pem" \
+      -key "$state/postfix/tls/sts.key" -HTTP -quiet < /dev/null > "$d/$a.log" 2>&1) &
+    echo $! > "$state/https$i.pid"
+    i=$((i + 1))
+  done
+  for a in 61 62 63 64 65; do
+    for _ in $(seq 1 100); do
+      ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/192.0.2.$a/443" 2>/dev/null && continue 2
+      sleep 0.1
+    done
+    die "openssl s_server does not listen on 192.0.2.$a:443"
+  done
 }
 
 wait_smtp() {
