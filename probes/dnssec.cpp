@@ -2,6 +2,7 @@
 
 #include <domain_name.hpp>
 
+#include <asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 
 namespace bp::probes::dnssec {
@@ -31,9 +32,34 @@ bool has_records(const Lookup& l, RrType type) {
 std::vector<Finding> dnssec_findings(const Gathered& g) {
   std::vector<Finding> out;
   const auto& d = g.domain;
+  const std::string kq = d + " DNSKEY", dq = d + " DS";
+  // Bogus: the resolver fails the zone, and answers for it once asked not to validate.
+  if (g.dnskey_unchecked && has_records(*g.dnskey_unchecked, RrType::dnskey) && g.soa_unchecked &&
+      has_records(*g.soa_unchecked, RrType::soa)) {
+    auto f = make("dnssec.bogus", Severity::error, d,
+                  fmt::format("{} fails DNSSEC validation: the resolver answers SERVFAIL, yet answers when asked not to "
+                              "validate (CD); validating resolvers, which most large receivers and senders use, can look up "
+                              "nothing in the zone, so its MX, SPF and DMARC records are unreachable to them and mail to it "
+                              "is deferred, then bounced",
+                              d),
+                  "RFC 4035 section 5.5; RFC 4033 section 5",
+                  "compare the DS record at the registrar with the zone's key signing key (DNSKEY flags 257) and re-sign "
+                  "the zone if its signatures expired; while it cannot be fixed, remove the DS at the registrar");
+    f.evidence.push_back({kq, resolver::answer_text(g.dnskey)});
+    f.evidence.push_back({kq + " (CD=1)", resolver::answer_text(*g.dnskey_unchecked)});
+    out.push_back(std::move(f));
+    return out;
+  }
+  if (!g.soa.ok() && !resolver::is_negative(g.soa.error().kind)) {
+    auto f = make("dnssec.not-checked", Severity::warning, d,
+                  fmt::format("whether {} is signed could not be checked: {}", d, g.soa.error().detail), "RFC 4035 section 5");
+    f.checked = false;
+    f.evidence.push_back({d + " SOA", resolver::answer_text(g.soa)});
+    out.push_back(std::move(f));
+    return out;
+  }
   // Only a zone apex has DNSKEY and DS of its own.
   if (!has_records(g.soa, RrType::soa)) return out;
-  const std::string kq = d + " DNSKEY", dq = d + " DS";
   for (const auto* l : {&g.dnskey, &g.ds}) {
     if (!l->ok() && !resolver::is_negative(l->error().kind)) {
       auto f = make("dnssec.not-checked", Severity::warning, d,
@@ -96,6 +122,13 @@ asio::awaitable<std::vector<Finding>> check_dnssec(resolver::Resolver& r, std::s
   g.soa = std::move(answers[0]);
   g.dnskey = std::move(answers[1]);
   g.ds = std::move(answers[2]);
+  const auto servfail = [](const Lookup& l) { return !l.ok() && l.error().kind == DnsFailure::servfail; };
+  if (servfail(g.soa) || servfail(g.dnskey)) {
+    using namespace asio::experimental::awaitable_operators;
+    auto [soa, dnskey] = co_await (r.lookup_unchecked(g.domain, RrType::soa) && r.lookup_unchecked(g.domain, RrType::dnskey));
+    g.soa_unchecked = std::move(soa);
+    g.dnskey_unchecked = std::move(dnskey);
+  }
   co_return dnssec_findings(g);
 }
 

@@ -12,7 +12,10 @@
  *	carry no AD flag was not validated by this resolver (it does not
  *	validate, or validation failed), which is why DANE is then judged as
  *	senders judge it: ignored. Only a zone apex is judged (the name has an
- *	SOA record of its own).
+ *	SOA record of its own). When SOA or DNSKEY ends in SERVFAIL, both are
+ *	asked again with CD=1 (RFC 4035 section 3.2.2): a resolver that then
+ *	answers validates, and the zone fails validation (bogus), so every
+ *	lookup in it fails for validating senders.
  * BUGS
  *	The DS records are not matched against the DNSKEYs, nor the signatures
  *	checked here: that is the validating resolver's work, seen through AD.
@@ -27,6 +30,7 @@
 
 #include <asio/awaitable.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +39,9 @@ namespace bp::probes::dnssec {
 struct Gathered {
   std::string domain;
   resolver::Lookup soa, dnskey, ds;
+  /// Asked again with CD=1 when SOA or DNSKEY ended in SERVFAIL: answers here
+  /// mean the resolver validates and the zone fails validation (bogus).
+  std::optional<resolver::Lookup> soa_unchecked, dnskey_unchecked;
 };
 
 /// Pure: the findings for the gathered answers.

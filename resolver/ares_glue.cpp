@@ -237,7 +237,7 @@ void AresChannel::cancel_all() {
   impl_->update_timer();  // nothing pending: the retry timer must not hold the loop
 }
 
-void AresChannel::send(const std::string& name, std::uint16_t type, std::unique_ptr<Reply> reply) {
+void AresChannel::send(const std::string& name, std::uint16_t type, std::unique_ptr<Reply> reply, bool checking_disabled) {
   unsigned char* buf = nullptr;
   int len = 0;
   // RD=1; c-ares assigns the ID in ares_send.
@@ -248,6 +248,8 @@ void AresChannel::send(const std::string& name, std::uint16_t type, std::unique_
   // AD=1 asks a validating resolver to say whether it validated the answer
   // (RFC 6840 section 5.7); DANE uses TLSA records only from such answers.
   if (len > 3) buf[3] = static_cast<unsigned char>(buf[3] | 0x20);
+  // CD=1: the answer without the resolver's validation (RFC 4035 section 3.2.2).
+  if (len > 3 && checking_disabled) buf[3] = static_cast<unsigned char>(buf[3] | 0x10);
   reply->channel_ = impl_.get();
   if (impl_->outstanding++ == 0) {
     for (auto& [fd, w] : impl_->watchers) impl_->arm(w);

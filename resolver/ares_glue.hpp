@@ -67,7 +67,7 @@ class AresChannel {
   /// Sends (name, type); `reply` is told the outcome once, from the event loop:
   /// inside ares_process_fd() or cancel_all(), or posted when c-ares answers
   /// at once (never inside send() itself), then destroyed.
-  void send(const std::string& name, std::uint16_t type, std::unique_ptr<Reply> reply);
+  void send(const std::string& name, std::uint16_t type, std::unique_ptr<Reply> reply, bool checking_disabled = false);
 
  private:
   asio::any_io_executor ex_;

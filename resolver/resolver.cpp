@@ -56,13 +56,16 @@ struct Entry {
 /// A cache key: a normalized name and a type, hashed once (a new question is
 /// looked for in both generations of the cache, then inserted).
 struct Key {
-  Key(std::string n, RrType t)
-      : name(std::move(n)), type(t),
-        hash(std::hash<std::string_view>{}(name) ^ (static_cast<std::size_t>(t) * 0x9e3779b97f4a7c15ull)) {}
+  Key(std::string n, RrType t, bool unchecked = false)
+      : name(std::move(n)), type(t), checking_disabled(unchecked),
+        hash(std::hash<std::string_view>{}(name) ^ (static_cast<std::size_t>(t) * 0x9e3779b97f4a7c15ull) ^ (unchecked ? 0x5bd1e995u : 0u)) {}
   std::string name;
   RrType type;
+  bool checking_disabled;  ///< asked with CD=1: the resolver's answer without its DNSSEC validation
   std::size_t hash;
-  bool operator==(const Key& o) const { return hash == o.hash && type == o.type && name == o.name; }
+  bool operator==(const Key& o) const {
+    return hash == o.hash && type == o.type && checking_disabled == o.checking_disabled && name == o.name;
+  }
 };
 struct KeyHash {
   std::size_t operator()(const Key& k) const noexcept { return k.hash; }
@@ -144,7 +147,7 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
   /// \return the run's entry for the question, asking it now if it is new.
   std::shared_ptr<Entry> entry_for(Key key);
   /// Answers a new question: at once (a bad name, a zone file) or through DNS.
-  void ask(const std::shared_ptr<Entry>& entry, const std::string& name, RrType type);
+  void ask(const std::shared_ptr<Entry>& entry, const std::string& name, RrType type, bool checking_disabled);
   /// Sends `q` when a slot is free, else queues it.
   void submit(std::unique_ptr<Query> q);
   /// Sends queued questions while slots are free (fails them once stopped).
@@ -156,8 +159,8 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
 /// One attempt at one question, held by c-ares while it is out. It holds the
 /// core weakly: c-ares answers what is still out when the core goes.
 struct Resolver::Core::Query final : AresChannel::Reply {
-  Query(std::weak_ptr<Core> c, std::shared_ptr<Entry> e, std::string n, RrType t, int a)
-      : core(std::move(c)), entry(std::move(e)), name(std::move(n)), type(t), attempt(a) {}
+  Query(std::weak_ptr<Core> c, std::shared_ptr<Entry> e, std::string n, RrType t, int a, bool cd)
+      : core(std::move(c)), entry(std::move(e)), name(std::move(n)), type(t), attempt(a), checking_disabled(cd) {}
   void done(int status, const char* status_text, const unsigned char* packet, std::size_t len) override {
     if (auto c = core.lock()) c->on_reply(*this, status, status_text, packet, len);
   }
@@ -166,6 +169,7 @@ struct Resolver::Core::Query final : AresChannel::Reply {
   std::string name;
   RrType type;
   int attempt;
+  bool checking_disabled;
   std::chrono::steady_clock::time_point start;
 };
 
@@ -308,10 +312,11 @@ std::shared_ptr<Entry> Resolver::Core::entry_for(Key key) {
     cache.reserve(options.cache_limit / 2);  // no rehashing while the generation fills
   }
   const auto type = key.type;
+  const bool cd = key.checking_disabled;
   auto& slot = cache.emplace(std::move(key), entry).first->first;
   // The question is asked once, for every asker; no asker's deadline stops it
   // (the answer may serve another target).
-  ask(entry, slot.name, type);
+  ask(entry, slot.name, type, cd);
   return entry;
 }
 
@@ -388,9 +393,18 @@ const Lookup* Resolver::peek(const std::string& name, RrType type) const {
   return core_->ready(Key{normalize_name(name), type});
 }
 
+asio::awaitable<Lookup> Resolver::lookup_unchecked(std::string name, RrType type) {
+  TargetClock* clock = clock_.get();
+  auto entry = core_->entry_for(Key{normalize_name(name), type, true});
+  if (!entry->result && clock != nullptr && (clock->expired || Clock::now() >= clock->deadline)) co_return late();
+  if (!entry->result) co_await wait_for(entry, clock, core_->ex);
+  if (!entry->result) co_return late();
+  co_return *entry->result;
+}
+
 void Resolver::prefetch(std::string name, RrType type) { (void)core_->entry_for(Key{normalize_name(name), type}); }
 
-void Resolver::Core::ask(const std::shared_ptr<Entry>& entry, const std::string& name, RrType type) {
+void Resolver::Core::ask(const std::shared_ptr<Entry>& entry, const std::string& name, RrType type, bool checking_disabled) {
   if (auto problem = dns_name_problem(name); !problem.empty()) {
     Failure f{DnsFailure::bad_name, fmt::format("'{}' cannot be looked up: {}", name, problem), -1, {}};
     log.add(QueryRecord{name, type, 0, std::string(to_string(f.kind)), f.detail, {}, {}, 0});
@@ -409,7 +423,7 @@ void Resolver::Core::ask(const std::shared_ptr<Entry>& entry, const std::string&
       return;
     }
   }
-  submit(std::make_unique<Query>(weak_from_this(), entry, name, type, 1));
+  submit(std::make_unique<Query>(weak_from_this(), entry, name, type, 1, checking_disabled));
 }
 
 void Resolver::Core::submit(std::unique_ptr<Query> q) {
@@ -439,7 +453,8 @@ void Resolver::Core::send(std::unique_ptr<Query> q) {
   auto& channel = *channels[next_channel++ % channels.size()];
   const auto type = static_cast<std::uint16_t>(q->type);
   const std::string& name = q->name;
-  channel.send(name, type, std::move(q));
+  const bool cd = q->checking_disabled;
+  channel.send(name, type, std::move(q), cd);
 }
 
 void Resolver::Core::on_reply(const Query& q, int status, const char* status_text, const unsigned char* packet,
@@ -485,7 +500,7 @@ void Resolver::Core::on_reply(const Query& q, int status, const char* status_tex
   }
   if (!result.ok() && result.error().kind == DnsFailure::timeout && stopped.empty() && q.attempt < options.tries) {
     // A retry waits for a slot like any question: behind those already queued.
-    queued.push_back(std::make_unique<Query>(q.core, q.entry, q.name, q.type, q.attempt + 1));
+    queued.push_back(std::make_unique<Query>(q.core, q.entry, q.name, q.type, q.attempt + 1, q.checking_disabled));
   } else {
     q.entry->complete(std::move(result));
   }

@@ -91,11 +91,11 @@ TEST_CASE("check: the delegation: each way a name server fails, SOA timers, serv
   for (const auto& f : off.j["domains"][0]["findings"]) CHECK(f["probe"] != "delegation");
 }
 
-TEST_CASE("check: DNSSEC: an unsigned zone, and a zone Knot signs whose parent holds no DS") {
-  auto r = bp("check --json example.com signed.example smtp-slowbanner.example.net" + std::string(routable));
+TEST_CASE("check: DNSSEC through Knot itself: unsigned, an island without DS, and signed with a DS but not validated") {
+  auto r = bp("check --json example.com island.example signed.example smtp-slowbanner.example.net" + std::string(routable));
   REQUIRE(r.j.is_object());
   const auto& doms = r.j["domains"];
-  REQUIRE(doms.size() == 3);
+  REQUIRE(doms.size() == 4);
   CHECK(codes(doms[0]).count("dnssec.unsigned") == 1);
   CHECK(codes(doms[1]).count("dnssec.no-ds") == 1);
   for (const auto& f : doms[1]["findings"]) {
@@ -105,11 +105,48 @@ TEST_CASE("check: DNSSEC: an unsigned zone, and a zone Knot signs whose parent h
       CHECK(f["evidence"].dump().find(" 3 13 ") != std::string::npos);
     }
   }
+  // An authoritative server sets no AD flag: signed with a DS, but not validated here.
+  CHECK(codes(doms[2]).count("dnssec.not-validated") == 1);
   // A name inside its parent's zone is not judged on its own.
-  for (const auto& f : doms[2]["findings"]) CHECK(f["probe"] != "dnssec");
+  for (const auto& f : doms[3]["findings"]) CHECK(f["probe"] != "dnssec");
   auto off = bp("check --no-dnssec --json signed.example" + std::string(routable));
   REQUIRE(off.j.is_object());
   for (const auto& f : off.j["domains"][0]["findings"]) CHECK(f["probe"] != "dnssec");
+}
+
+TEST_CASE("check: DNSSEC through a validating resolver: a chain of trust, an island, a zone that fails validation; DANE as senders judge it") {
+  // unbound on 192.0.2.56 validates from example.'s key; Knot signs example. and its children.
+  const std::string via_unbound = " --resolver 192.0.2.56 --no-dkim --no-delegation --routable 192.0.2.0/24 --dnsbl-resolver 192.0.2.54 "
+                                  "--ca-file " + env("BP_LAB_STATE") + "/postfix/tls/ca.pem";
+  auto r = bp("check --json" + via_unbound + " signed.example island.example bogus.example");
+  CAPTURE(r.err);
+  REQUIRE(r.j.is_object());
+  const auto& d = r.j["domains"];
+  REQUIRE(d.size() == 3);
+  CHECK(codes(d[0]).count("dnssec.ok") == 1);
+  CHECK(codes(d[1]).count("dnssec.no-ds") == 1);
+  CHECK(codes(d[2]).count("dnssec.bogus") == 1);
+  // DANE: the TLSA record of signed.example's mail host came validated, so its match is a ✓ (ok);
+  // island.example's mail host is mx1.example.com, whose TLSA answer is not validated: info.
+  const auto dane_severity = [](const json& dom) {
+    for (const auto& f : dom["findings"]) {
+      if (f["code"] == "smtp.dane-match") return f["severity"].get<std::string>();
+    }
+    return std::string("none");
+  };
+  CHECK(dane_severity(d[0]) == "ok");
+  CHECK(dane_severity(d[1]) == "info");
+  bool validated = false;
+  for (const auto& s : d[0]["smtp"]["sessions"]) validated = validated || s["tls"]["dane_validated"] == true;
+  CHECK(validated);
+  // The zone that fails validation: everything in it is SERVFAIL, and the DNSSEC finding says why.
+  for (const auto& f : d[2]["findings"]) {
+    if (f["code"] == "dnssec.bogus") {
+      CHECK(f["severity"] == "error");
+      CHECK(f["evidence"][1]["query"] == "bogus.example DNSKEY (CD=1)");
+    }
+  }
+  CHECK(codes(d[2]).count("mx.lookup-failed") == 1);
 }
 
 TEST_CASE("check: MTA-STS and TLS-RPT records, each problem on its fixture") {

@@ -17,7 +17,8 @@
 # one sending truncated replies, 192.0.2.92 one forwarding to Knot that loses
 # every second query, 192.0.2.97 nothing at all. Mail: Postfix on
 # 192.0.2.25-30 and [2001:db8::26] (see mail.sh), odd SMTP peers on
-# 192.0.2.40-45 (tests/support/smtp_peer.cpp), MTA-STS policy hosts (HTTPS)
+# 192.0.2.40-45 (tests/support/smtp_peer.cpp), a validating unbound on
+# 192.0.2.56 (see dnssec.sh), MTA-STS policy hosts (HTTPS)
 # on 192.0.2.61-66 (see mail.sh), extra client addresses
 # 198.51.100.77 (on the lab Postfix's client blocklist) and 198.51.100.78.
 set -euo pipefail
@@ -25,6 +26,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=mail.sh
 . "$here/mail.sh"
+# shellcheck source=dnssec.sh
+. "$here/dnssec.sh"
 cmd=${1:-}
 state=${2:-}
 [ -n "$cmd" ] && [ -n "$state" ] || { echo "usage: lab.sh start|exec|stop STATE_DIR [...]" >&2; exit 2; }
@@ -67,7 +70,7 @@ start() {
   echo "$ns" > "$state/netns"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  for a in $dns_addr 192.0.2.52 192.0.2.51 $rbl_addr $mute_addr 192.0.2.92 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs $https_addrs \
+  for a in $dns_addr 192.0.2.52 192.0.2.51 $rbl_addr $mute_addr 192.0.2.92 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs $https_addrs $unbound_addr \
            192.0.2.40 192.0.2.41 192.0.2.42 192.0.2.43 192.0.2.44 192.0.2.45 198.51.100.77 198.51.100.78; do
     ip -n "$ns" addr add "$a/32" dev lo
   done
@@ -83,6 +86,7 @@ start() {
   make_certs "$state/postfix/tls"
   tlsa_records "$state/postfix/tls" | grep 'example\.com\. ' >> "$state/zones/example.com.zone"
   tlsa_records "$state/postfix/tls" | grep 'example\.net\. ' >> "$state/zones/example.net.zone"
+  tlsa_records "$state/postfix/tls" | grep 'signed\.example\. ' >> "$state/zones/signed.example.zone"
   # DKIM keys are made per lab too (RSA 2048 and Ed25519); the tests sign with them.
   dkim_keys "$state/dkim" >> "$state/zones/example.com.zone"
   # Keys too short to trust, at dkimkeys.example.net (the zone file has the revoked, testing and broken ones).
@@ -119,7 +123,13 @@ zone:
   - domain: hostile.example
   - domain: deleg.example
   - domain: serial.example
+  - domain: example.
+    dnssec-signing: on
   - domain: signed.example
+    dnssec-signing: on
+  - domain: island.example
+    dnssec-signing: on
+  - domain: bogus.example
     dnssec-signing: on
   - domain: 113.0.203.in-addr.arpa
   - domain: 2.0.192.in-addr.arpa
@@ -172,7 +182,9 @@ CONF
     local rbl=127.0.0.2
     command -v rbldnsd >/dev/null && rbl=$(ip netns exec "$ns" kdig +time=1 +retry=0 +short @$rbl_addr 2.0.0.127.zen.spamhaus.org A 2>/dev/null || true)
     if [[ "$soa" == *hostmaster* && "$rbl" == 127.0.0.2 ]]; then
-      echo "lab: up in namespace $ns (Knot DNS at $dns_addr)"
+      dnssec_chain "$ns"
+      start_unbound "$ns"
+      echo "lab: up in namespace $ns (Knot DNS at $dns_addr, validating unbound at $unbound_addr)"
       return 0
     fi
     sleep 0.1
@@ -186,7 +198,7 @@ stop_lab() {
   local ns
   ns=$(cat "$state/netns")
   stop_postfix
-  for p in knot mute zoneold rbldnsd hostile0 hostile1 hostile2 hostile3 peer0 peer1 peer2 peer3 peer4 peer5 peer6 \
+  for p in knot unbound mute zoneold rbldnsd hostile0 hostile1 hostile2 hostile3 peer0 peer1 peer2 peer3 peer4 peer5 peer6 \
            https0 https1 https2 https3 https4; do
     if [ -f "$state/$p.pid" ]; then
       kill "$(cat "$state/$p.pid")" 2>/dev/null || true

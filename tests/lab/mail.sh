@@ -62,7 +62,7 @@ CNF
         -extfile "$d/$1.ext" -out "$d/$1.pem" 2>/dev/null
     fi
   }
-  cert mx "mx1.example.com" "DNS:mx1.example.com,DNS:mx2.example.com"
+  cert mx "mx1.example.com" "DNS:mx1.example.com,DNS:mx2.example.com,DNS:mail.signed.example"
   local sts="" h
   for h in sts sts-uncovered sts-redirect sts-huge sts-html sts-silent; do sts="$sts${sts:+,}DNS:mta-sts.$h.example.net"; done
   cert sts "mta-sts.sts.example.net" "$sts"
@@ -73,12 +73,14 @@ CNF
   chmod 600 "$d"/*.key
 }
 
-# DANE (RFC 7672): a TLSA 3 1 1 record for mx1 that matches its key, and one
-# for the wrong-name host that matches nothing.
+# DANE (RFC 7672): TLSA 3 1 1 records for mx1 and for mail.signed.example (the
+# same Postfix listener, in the signed zone) that match its key, and one for
+# the wrong-name host that matches nothing.
 tlsa_records() {
   local d=$1 digest
   digest=$(openssl x509 -in "$d/mx.pem" -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -hex | sed 's/.*= //')
   echo "_25._tcp.mx1.example.com. 300 IN TLSA 3 1 1 $digest"
+  echo "_25._tcp.mail.signed.example. 300 IN TLSA 3 1 1 $digest"
   echo "_25._tcp.mx.wrongname-tls.example.net. 300 IN TLSA 3 1 1 $(printf '0%.0s' $(seq 1 64))"
 }
 

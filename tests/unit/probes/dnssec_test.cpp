@@ -35,7 +35,7 @@ Lookup answer(RrType type, bool ad) {
 Lookup nodata() { return Failure{DnsFailure::nodata, "no such record", 0, {}}; }
 
 Gathered gathered(Lookup dnskey, Lookup ds) {
-  return Gathered{"example.com", answer(RrType::soa, false), std::move(dnskey), std::move(ds)};
+  return Gathered{"example.com", answer(RrType::soa, false), std::move(dnskey), std::move(ds), std::nullopt, std::nullopt};
 }
 
 std::string only_code(const std::vector<Finding>& fs) {
@@ -64,4 +64,25 @@ TEST_CASE("DNSSEC: a name that is not a zone apex is not judged; a failed lookup
   auto fs = dnssec_findings(gathered(Failure{DnsFailure::servfail, "server answered SERVFAIL", 2, {}}, nodata()));
   CHECK(only_code(fs) == "dnssec.not-checked");
   CHECK_FALSE(fs[0].checked);
+  // SOA itself failing is not checked either (not silence).
+  g = gathered(nodata(), nodata());
+  g.soa = Failure{DnsFailure::timeout, "no reply within 300 ms", -1, {}};
+  CHECK(only_code(dnssec_findings(g)) == "dnssec.not-checked");
+}
+
+TEST_CASE("DNSSEC: SERVFAIL that answers with checking disabled is a zone that fails validation") {
+  const Lookup servfail = Failure{DnsFailure::servfail, "server answered SERVFAIL", 2, {}};
+  Gathered g = gathered(servfail, servfail);
+  g.soa = servfail;
+  g.soa_unchecked = answer(RrType::soa, false);
+  g.dnskey_unchecked = answer(RrType::dnskey, false);
+  auto fs = dnssec_findings(g);
+  CHECK(only_code(fs) == "dnssec.bogus");
+  CHECK(fs[0].severity == Severity::error);
+  REQUIRE(fs[0].evidence.size() == 2);
+  CHECK(fs[0].evidence[1].query == "example.com DNSKEY (CD=1)");
+  // The server itself failing (SERVFAIL with CD too) is not bogus: it could not be checked.
+  g.soa_unchecked = servfail;
+  g.dnskey_unchecked = servfail;
+  CHECK(only_code(dnssec_findings(g)) == "dnssec.not-checked");
 }
