@@ -97,6 +97,8 @@ start_postfix() {
   cat > "$etc/relay_recipients" <<'MAP'
 postmaster@example.com OK
 postmaster@backup.example.net OK
+postmaster@sts.example.net OK
+postmaster@signed.example OK
 user@example.com       OK
 victim@example.com     OK
 MAP
@@ -128,7 +130,7 @@ inet_interfaces = all
 inet_protocols = all
 mynetworks = 127.0.0.0/8
 smtpd_banner = \$myhostname ESMTP
-relay_domains = example.com, backup.example.net
+relay_domains = example.com, backup.example.net, sts.example.net, signed.example
 relay_recipient_maps = texthash:$etc/relay_recipients
 relay_domains_reject_code = 550
 smtpd_relay_before_recipient_restrictions = yes
