@@ -21,6 +21,18 @@ TEST_CASE("check: DKIM keys at the selectors given, or at the common ones, each 
     CHECK(c.count(code) == 1);
   }
   CHECK(keys.rc == 1);  // a key under 1024 bits, a broken one and a missing one are errors
+  // A 4 kB record (over TCP: too long for UDP) whose p= is not a key: one finding, quickly.
+  auto huge = bp("check --json" + std::string(routable) + " --dkim-selector huge dkimkeys.example.net");
+  REQUIRE(huge.j.is_object());
+  bool judged = false;
+  for (const auto& f : huge.j["domains"][0]["findings"]) {
+    if (f["probe"] == "dkim" && f["subject"].get<std::string>().find("huge._domainkey") != std::string::npos) {
+      judged = true;
+      CHECK(f["code"] == "dkim.key-syntax");
+    }
+  }
+  CHECK(judged);
+  CHECK(huge.seconds < 5);
   auto good = bp("check --json" + std::string(routable) + " --dkim-selector rsa2026 --dkim-selector ed2026 example.com");
   REQUIRE(good.j.is_object());
   int ok = 0;
@@ -69,6 +81,10 @@ TEST_CASE("check: the delegation: each way a name server fails, SOA timers, serv
     CHECK((*f)["severity"] == row.severity);
   }
   CHECK(find(doms[0], "delegation.lame", "refusing.deleg.example")->dump().find("REFUSED") != std::string::npos);
+  // A server that claims authority for every name answers with an SOA of its own making: it disagrees.
+  const json* everything = find(doms[0], "delegation.serial-mismatch", "deleg.example");
+  REQUIRE(everything != nullptr);
+  CHECK((*everything)["summary"].get<std::string>().find("4242 from everything.deleg.example (192.0.2.91)") != std::string::npos);
   CHECK(find(doms[0], "delegation.ok", "") == nullptr);
   // serial.example: Knot has serial 2, the old copy at 192.0.2.51 serial 1.
   const json* mismatch = find(doms[1], "delegation.serial-mismatch", "serial.example");

@@ -8,19 +8,20 @@
 #   lab.sh queue STATE_DIR                        print how many messages Postfix's queue holds (must be 0)
 #   lab.sh stop  STATE_DIR                        stop what start started, remove the namespace
 #
-# Addresses (on the namespace's lo): 192.0.2.53 Knot DNS (also in the
-# namespace's resolv.conf) and 192.0.2.52 (the same Knot: example.com's second
-# name server), 192.0.2.51 an out-of-date copy of serial.example
-# (tests/support/zone_server.cpp, serial-old.json), 192.0.2.54 rbldnsd serving blocklist zones named
-# like the real lists (tests/lab/rbldnsd), 192.0.2.98 a mute DNS peer, 192.0.2.95
-# one answering garbage, 192.0.2.94 one answering another question, 192.0.2.93
-# one sending truncated replies, 192.0.2.92 one forwarding to Knot that loses
-# every second query, 192.0.2.97 nothing at all. Mail: Postfix on
-# 192.0.2.25-30 and [2001:db8::26] (see mail.sh), odd SMTP peers on
-# 192.0.2.40-45 (tests/support/smtp_peer.cpp), a validating unbound on
-# 192.0.2.56 (see dnssec.sh), MTA-STS policy hosts (HTTPS)
-# on 192.0.2.61-66 (see mail.sh), extra client addresses
-# 198.51.100.77 (on the lab Postfix's client blocklist) and 198.51.100.78.
+# Addresses (on the namespace's lo):
+#   192.0.2.53     Knot DNS (also in the namespace's resolv.conf)
+#   192.0.2.52     the same Knot: example.com's second name server
+#   192.0.2.51     an out-of-date copy of serial.example (tests/support/zone_server.cpp, serial-old.json)
+#   192.0.2.54     rbldnsd serving blocklist zones named like the real lists (tests/lab/rbldnsd)
+#   192.0.2.56     a validating unbound (see dnssec.sh)
+#   192.0.2.91-98  hostile DNS peers (tests/support/mute_server.cpp): .98 mute, .95 garbage,
+#                  .94 another question's answer, .93 truncated replies, .92 forwards to Knot
+#                  and loses every second query, .91 claims authority for every name;
+#                  .97 nothing at all
+#   192.0.2.25-31  Postfix, and [2001:db8::26] (see mail.sh)
+#   192.0.2.40-45  odd SMTP peers (tests/support/smtp_peer.cpp)
+#   192.0.2.61-66  MTA-STS policy hosts over HTTPS (see mail.sh)
+#   198.51.100.77  a client address on the lab Postfix's client blocklist; 198.51.100.78 another
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -70,7 +71,7 @@ start() {
   echo "$ns" > "$state/netns"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  for a in $dns_addr 192.0.2.52 192.0.2.51 $rbl_addr $mute_addr 192.0.2.92 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs $https_addrs $unbound_addr \
+  for a in $dns_addr 192.0.2.52 192.0.2.51 $rbl_addr $mute_addr 192.0.2.91 192.0.2.92 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs $https_addrs $unbound_addr \
            192.0.2.40 192.0.2.41 192.0.2.42 192.0.2.43 192.0.2.44 192.0.2.45 198.51.100.77 198.51.100.78; do
     ip -n "$ns" addr add "$a/32" dev lo
   done
@@ -95,6 +96,9 @@ start() {
     printf 'k%s._domainkey.dkimkeys TXT "v=DKIM1; k=rsa; p=%s"\n' "$bits" \
       "$(openssl rsa -in "$state/dkim/rsa$bits.pem" -pubout -outform DER 2>/dev/null | base64 -w0)"
   done >> "$state/zones/example.net.zone"
+  # A 4 kB key record (16 strings of 250 octets, too long for UDP) whose p= is random bytes, not a key.
+  printf 'huge._domainkey.dkimkeys TXT "v=DKIM1; k=rsa; p=" %s\n' \
+    "$(head -c 3000 /dev/urandom | base64 -w0 | fold -w 250 | sed 's/.*/"&"/' | tr '\n' ' ')" >> "$state/zones/example.net.zone"
   cat > "$state/knot.conf" <<CONF
 server:
     rundir: "$state/run"
@@ -150,7 +154,7 @@ CONF
     ip netns exec "$ns" "$mute_bin" $mute_addr 53 > "$state/mute.log" 2>&1 &
     echo $! > "$state/mute.pid"
     local i=0
-    for pair in 192.0.2.95:garbage 192.0.2.94:mismatch 192.0.2.93:truncated 192.0.2.92:lossy:$dns_addr; do
+    for pair in 192.0.2.95:garbage 192.0.2.94:mismatch 192.0.2.93:truncated 192.0.2.92:lossy:$dns_addr 192.0.2.91:everything; do
       ip netns exec "$ns" "$mute_bin" "${pair%%:*}" 53 "${pair#*:}" > /dev/null 2>&1 &
       echo $! > "$state/hostile$i.pid"
       i=$((i + 1))
@@ -198,7 +202,7 @@ stop_lab() {
   local ns
   ns=$(cat "$state/netns")
   stop_postfix
-  for p in knot unbound mute zoneold rbldnsd hostile0 hostile1 hostile2 hostile3 peer0 peer1 peer2 peer3 peer4 peer5 peer6 \
+  for p in knot unbound mute zoneold rbldnsd hostile0 hostile1 hostile2 hostile3 hostile4 peer0 peer1 peer2 peer3 peer4 peer5 peer6 \
            https0 https1 https2 https3 https4; do
     if [ -f "$state/$p.pid" ]; then
       kill "$(cat "$state/$p.pid")" 2>/dev/null || true

@@ -3,6 +3,8 @@
 //   garbage   answers every UDP query with random bytes that keep its ID
 //   mismatch  answers with a well-formed reply for another question
 //   truncated answers with the header only, claiming 5 answer records
+//   everything claims authority for every name: an SOA query gets an SOA for
+//             the name asked (serial 4242), any other type an empty answer, all with AA
 //   lossy:IP  forwards to the DNS server at IP:53 and drops every second query,
 //             so that half the answers never come (retries must stay bounded)
 // A client must give up within its timeout, or reject the reply, never crash or hang.
@@ -22,7 +24,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: mute_server ADDRESS PORT [mute|garbage|mismatch|truncated|lossy:IP]\n");
+    std::fprintf(stderr, "usage: mute_server ADDRESS PORT [mute|garbage|mismatch|truncated|everything|lossy:IP]\n");
     return 2;
   }
   const std::string mode = argc > 3 ? argv[3] : "mute";
@@ -96,6 +98,27 @@ int main(int argc, char** argv) {
         const unsigned char q[] = {0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 4, 'e', 'v', 'i', 'l', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1};
         reply.assign(buf, buf + 2);
         reply.insert(reply.end(), q, q + sizeof q);
+      } else if (mode == "everything") {
+        // The question as asked (the name ends at its zero label; type and class follow).
+        std::size_t end = 12;
+        while (end < static_cast<std::size_t>(n) && buf[end] != 0) end += 1 + static_cast<unsigned char>(buf[end]);
+        if (end + 5 > static_cast<std::size_t>(n)) continue;
+        const bool soa = buf[end + 1] == 0 && buf[end + 2] == 6;
+        reply.assign(buf, buf + end + 5);
+        reply[2] = static_cast<unsigned char>(0x84 | (buf[2] & 0x01));  // QR, AA, RD copied
+        reply[3] = 0;
+        reply[4] = 0;
+        reply[5] = 1;
+        reply[6] = 0;
+        reply[7] = soa ? 1 : 0;
+        reply[8] = reply[9] = reply[10] = reply[11] = 0;
+        if (soa) {
+          const unsigned char rr[] = {0xc0, 0x0c, 0, 6, 0, 1, 0, 0, 0x0e, 0x10, 0, 49,
+                                      2, 'n', 's', 10, 'e', 'v', 'e', 'r', 'y', 't', 'h', 'i', 'n', 'g', 0,
+                                      1, 'h', 10, 'e', 'v', 'e', 'r', 'y', 't', 'h', 'i', 'n', 'g', 0,
+                                      0, 0, 0x10, 0x92, 0, 0, 0x0e, 0x10, 0, 0, 0x02, 0x58, 0, 0x12, 0x75, 0, 0, 0, 0x01, 0x2c};
+          reply.insert(reply.end(), rr, rr + sizeof rr);
+        }
       } else {  // truncated
         reply.assign(buf, buf + 12);
         reply[2] = 0x81;
