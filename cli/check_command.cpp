@@ -149,6 +149,16 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
   settings.transport.ca_file = o.ca_file;
   settings.transport.limits.connect = std::chrono::milliseconds(o.connect_timeout_ms);
   settings.transport.limits.total = std::chrono::milliseconds(o.smtp_timeout_ms);
+  std::optional<probes::transport::PolicyMemory> memory;
+  if (!o.mta_sts_state.empty()) {
+    if (o.no_mta_sts_fetch) throw UsageError("--mta-sts-state needs the policy fetched: drop --no-mta-sts-fetch");
+    try {
+      memory = probes::transport::PolicyMemory::load(o.mta_sts_state);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
+    settings.transport.memory = &*memory;
+  }
   if (o.no_dkim && !o.dkim_selectors.empty()) throw UsageError("--no-dkim and --dkim-selector contradict each other: give one");
   for (const auto& s : o.dkim_selectors) {
     // RFC 6376 section 3.1: labels of letters, digits and hyphens (underscores are tolerated, as verifiers do).
@@ -211,6 +221,15 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
   dns.run(engine::run_checks(cx, *source, sink, run));  // exit 3 here when the resolver never answered
   sink.flush();
   writer.finish(dns.info());
+  if (memory) {
+    try {
+      memory->save(o.mta_sts_state);
+    } catch (const std::runtime_error& e) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "bounceprobe: error: %s\n", e.what());
+      return exit_usage;
+    }
+  }
   if (sink.rejected() > 0) return exit_usage;
   return sink.failed() ? exit_findings : exit_ok;
 }

@@ -50,6 +50,7 @@ struct CommonOptions {
   bool no_delegation{false};                ///< check: no name server checks
   bool no_dnssec{false};                    ///< check: no DNSKEY/DS lookups
   bool no_mta_sts_fetch{false};             ///< check: the _mta-sts record only, no HTTPS fetch of the policy
+  std::string mta_sts_state;                ///< check: policies remembered between runs (JSON file)
   std::string catalog_file;
   std::string profile_file;
   std::vector<std::string> dnsbl_resolvers;  ///< resolvers for blocklist queries (Spamhaus refuses public ones)

@@ -205,6 +205,10 @@ Exit codes (docs/exit-codes.md):
   check->add_flag("--no-dnssec", o.no_dnssec, "no DNSSEC checks (DNSKEY, DS, and whether the resolver validated them)");
   check->add_flag("--no-mta-sts-fetch", o.no_mta_sts_fetch,
                   "do not fetch the MTA-STS policy over HTTPS (https://mta-sts.DOMAIN/.well-known/mta-sts.txt)");
+  check->add_option("--mta-sts-state", o.mta_sts_state,
+                    "remember each MTA-STS policy in FILE (JSON), as a sender's cache does; a policy that changed since "
+                    "the last run without a new id is a warning")
+      ->type_name("FILE");
   check->add_flag("--compare", o.compare, "with --zone-file: also check against live DNS and list what the files add and remove");
   add_smtp(check, o, true);
   check->add_option("-o,--output", output, "write the report to FILE (atomically: complete or not at all)");

@@ -75,6 +75,20 @@ asio::awaitable<report::DomainResult> check_domain(const CheckContext& cx, std::
 
 namespace {
 
+/// --mta-sts-state: a valid policy is compared with the one remembered for the domain, then remembered.
+void remember_policy(probes::transport::PolicyMemory* memory, const std::string& domain,
+                     const probes::transport::PolicyFetch& p, std::vector<probes::Finding>& findings) {
+  if (memory == nullptr || !p.policy || !p.policy->problems.empty()) return;
+  char at[32] = "";
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  if (gmtime_r(&now, &tm) != nullptr) std::strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  probes::transport::SeenPolicy seen{p.id, probes::transport::policy_digest(*p.policy),
+                                     probes::transport::policy_summary(*p.policy), at};
+  for (auto& f : probes::transport::id_findings(domain, memory->recall(domain), seen)) findings.push_back(std::move(f));
+  memory->remember(domain, std::move(seen));
+}
+
 asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::string domain) {
   // This domain's handles: its lookups stop waiting at its deadline.
   const auto until = resolver::Resolver::Clock::now() + cx.settings.deadline;
@@ -156,6 +170,7 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
       for (auto& f : probes::transport::policy_findings(domain, *transport.policy, d.mx, d.smtp ? &*d.smtp : nullptr)) {
         d.findings.push_back(std::move(f));
       }
+      remember_policy(cx.settings.transport.memory, domain, *transport.policy, d.findings);
       d.mta_sts = std::move(transport.policy);
     } else if (transport.fetch_skipped) {
       auto f = probes::make_finding("mta-sts", "mta-sts.policy-not-fetched", probes::Severity::info, domain,

@@ -33,6 +33,7 @@
 
 #include <asio/awaitable.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,8 +72,11 @@ struct PolicyFetch {
   std::optional<Policy> policy;  ///< read from a 200 response within the size bound
 };
 
+class PolicyMemory;
+
 struct TransportOptions {
   bool fetch_policy{true};  ///< false: the records only (--no-mta-sts-fetch)
+  PolicyMemory* memory{nullptr};  ///< --mta-sts-state: compared with, then updated
   std::string ca_file;      ///< trust these CAs for the policy host instead of the system's
   AddressPolicy addresses;  ///< non-global addresses of the policy host are not connected to
   https::Limits limits;
@@ -86,6 +90,42 @@ struct TransportReport {
 
 /// Both records of `domain`, looked up at once, and the policy the MTA-STS record announces.
 asio::awaitable<TransportReport> check_transport(resolver::Resolver& r, std::string domain, TransportOptions options);
+
+/// What a sender remembers of a policy it fetched: the record's id and the policy's content.
+struct SeenPolicy {
+  std::string id;
+  std::string digest;   ///< SHA-256 of the policy's canonical form (policy_digest)
+  std::string summary;  ///< "mode enforce, max_age 604800, mx mx1.example.com"
+  std::string seen_at;  ///< when, ISO 8601 UTC
+};
+
+/// SHA-256 (hex) of a policy's fields in a canonical form: line ends, spacing and
+/// the order of mx: lines do not change it; any value does.
+std::string policy_digest(const Policy& p);
+
+/// "mode enforce, max_age 604800, mx mx1.example.com *.example.net"
+std::string policy_summary(const Policy& p);
+
+/// Policies remembered between runs (check --mta-sts-state FILE), as a sender's
+/// cache would hold them: one JSON object, domain -> SeenPolicy.
+class PolicyMemory {
+ public:
+  /// Reads `path`; a file that does not exist is an empty memory. Throws
+  /// std::runtime_error (one line) for a file that is not such an object.
+  static PolicyMemory load(const std::string& path);
+  /// Writes the memory to `path` (a new file renamed over the old one).
+  void save(const std::string& path) const;
+  std::optional<SeenPolicy> recall(const std::string& domain) const;
+  void remember(const std::string& domain, SeenPolicy p);
+
+ private:
+  std::map<std::string, SeenPolicy> seen_;
+};
+
+/// Pure: the policy served now against the one remembered. A changed policy
+/// under the same id is a warning: senders that cached it do not fetch it again
+/// until max_age passes (RFC 8461 section 3.3).
+std::vector<Finding> id_findings(const std::string& domain, const std::optional<SeenPolicy>& before, const SeenPolicy& now);
 
 /// Findings for a fetched policy: the fetch, the policy's syntax, each MX host
 /// against the mx: patterns, and (with `smtp`) each host's certificate.

@@ -179,14 +179,6 @@ Finding policy_finding(const char* code, Severity s, const std::string& domain, 
   return f;
 }
 
-/// The policy's one-line form: "mode enforce, max_age 604800, mx mx1.example.com *.example.net".
-std::string summary_of(const Policy& pol) {
-  std::string mx;
-  for (const auto& m : pol.mx) mx += " " + m;
-  return fmt::format("mode {}, max_age {}{}", pol.mode, pol.max_age ? std::to_string(*pol.max_age) : "?",
-                     mx.empty() ? std::string() : ", mx" + mx);
-}
-
 }  // namespace
 
 std::vector<Finding> policy_findings(const std::string& domain, const PolicyFetch& p, const MxReport& mx, const SmtpReport* smtp) {
@@ -258,7 +250,7 @@ std::vector<Finding> policy_findings(const std::string& domain, const PolicyFetc
     return out;
   }
   {
-    auto f = policy_finding("mta-sts.policy-ok", Severity::ok, domain, fmt::format("policy id {}: {}", p.id, summary_of(pol)), p,
+    auto f = policy_finding("mta-sts.policy-ok", Severity::ok, domain, fmt::format("policy id {}: {}", p.id, policy_summary(pol)), p,
                             "RFC 8461 section 3.2");
     if (pol.mode == "none") f.summary += " (mode none: senders withdraw the policy)";
     out.push_back(std::move(f));

@@ -5,7 +5,11 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
+#include <unistd.h>
 
 using nlohmann::json;
 using namespace lab;
@@ -270,3 +274,51 @@ TEST_CASE("check: the MTA-STS policy host's certificate must chain to a trusted 
   CHECK(codes(d).count("mta-sts.mx-tls-unchecked") == 0);
 }
 
+
+TEST_CASE("check --mta-sts-state: the policy remembered as a sender caches it; a change under the same id is a warning") {
+  char dir[] = "/tmp/bp-sts-state-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string state = std::string(dir) + "/state.json";
+  const std::string args = "check --json --no-dkim --no-delegation --no-dnssec" + std::string(routable) + lab_ca() +
+                           " --mta-sts-state " + state + " sts.example.net";
+  // The first run remembers the policy; the second finds it unchanged.
+  auto first = bp(args);
+  REQUIRE(first.j.is_object());
+  std::ifstream in(state);
+  REQUIRE(in.good());
+  const auto saved = json::parse(in);
+  CHECK(saved["sts.example.net"]["id"] == "2026120101");
+  CHECK(saved["sts.example.net"]["summary"] == "mode enforce, max_age 604800, mx *.example.com");
+  CHECK(saved["sts.example.net"]["digest"].get<std::string>().size() == 64);
+  auto second = bp(args);
+  REQUIRE(second.j.is_object());
+  for (const auto& f : second.j["domains"][0]["findings"]) {
+    CHECK(f["code"] != "mta-sts.id-unchanged");
+    CHECK(f["code"] != "mta-sts.policy-changed");
+  }
+  // What a sender cached last week differs from what is served now, under the same id.
+  json old = saved;
+  old["sts.example.net"]["digest"] = std::string(64, '0');
+  old["sts.example.net"]["summary"] = "mode testing, max_age 604800, mx *.example.com";
+  old["sts.example.net"]["seen_at"] = "2026-11-24T00:00:00Z";
+  std::ofstream(state) << old.dump();
+  auto changed = bp(args);
+  REQUIRE(changed.j.is_object());
+  const auto f = finding(changed.j["domains"][0], "mta-sts.id-unchanged");
+  REQUIRE(f.is_object());
+  CHECK(f["severity"] == "warning");
+  CHECK(f["summary"].get<std::string>().find("changed since 2026-11-24T00:00:00Z (mode testing") != std::string::npos);
+  // The same under a new id: said, not a problem.
+  old["sts.example.net"]["id"] = "2026110101";
+  std::ofstream(state) << old.dump();
+  auto renewed = bp(args);
+  REQUIRE(renewed.j.is_object());
+  CHECK(finding(renewed.j["domains"][0], "mta-sts.policy-changed")["severity"] == "info");
+  // A state file that is not one is a usage error, one line.
+  std::ofstream(state) << "[1, 2]";
+  auto bad = bp(args);
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.find("is not a state file: not a JSON object") != std::string::npos);
+  std::remove(state.c_str());
+  rmdir(dir);
+}

@@ -244,3 +244,33 @@ TEST_CASE("policy_findings: each way the fetch fails is one finding that says wh
   REQUIRE(out.size() == 1);
   CHECK(out[0].summary.find("its only addresses are not routable: 10.0.0.1 (Private-Use)") != std::string::npos);
 }
+
+TEST_CASE("policy_digest: line ends, spacing and mx order do not change it; a value does") {
+  const auto a = parse_policy("version: STSv1\r\nmode: enforce\r\nmx: a.example\r\nmx: b.example\r\nmax_age: 86400\r\n");
+  const auto b = parse_policy("version:STSv1\nmax_age:   86400\nmx: b.example\nmode: enforce\nmx: A.example\n");
+  const auto c = parse_policy("version: STSv1\nmode: testing\nmx: a.example\nmx: b.example\nmax_age: 86400\n");
+  CHECK(policy_digest(a) == policy_digest(b));
+  CHECK(policy_digest(a) != policy_digest(c));
+  CHECK(policy_digest(a).size() == 64);
+}
+
+TEST_CASE("id_findings: a policy changed under the same id is a warning; a new id is said") {
+  const SeenPolicy before{"1", "aaaa", "mode testing, max_age 86400, mx a.example", "2026-11-01T00:00:00Z"};
+  CHECK(id_findings("example.com", std::nullopt, before).empty());  // nothing remembered yet
+  CHECK(id_findings("example.com", before, before).empty());
+  auto fs = id_findings("example.com", before, SeenPolicy{"1", "bbbb", "mode enforce, max_age 86400, mx a.example", ""});
+  REQUIRE(fs.size() == 1);
+  CHECK(fs[0].code == "mta-sts.id-unchanged");
+  CHECK(fs[0].severity == Severity::warning);
+  CHECK(fs[0].summary ==
+        "the MTA-STS policy changed since 2026-11-01T00:00:00Z (mode testing, max_age 86400, mx a.example -> mode enforce, "
+        "max_age 86400, mx a.example) but the record's id is still 1: senders that cached the old policy keep it until its "
+        "max_age passes");
+  fs = id_findings("example.com", before, SeenPolicy{"2", "aaaa", before.summary, ""});
+  REQUIRE(fs.size() == 1);
+  CHECK(fs[0].code == "mta-sts.id-changed");
+  fs = id_findings("example.com", before, SeenPolicy{"2", "bbbb", "x", ""});
+  REQUIRE(fs.size() == 1);
+  CHECK(fs[0].code == "mta-sts.policy-changed");
+  CHECK(fs[0].severity == Severity::info);
+}
