@@ -13,6 +13,8 @@
 # `perf record -g` into FILE (read it with `perf report -i FILE`); BP_BENCH_PERF_CALLGRAPH=dwarf
 # records call graphs through DWARF (the build has no frame pointers).
 # BP_BENCH_SYSCALLS=1: also count the system calls of one run of each (strace -c).
+# BP_BENCH_VARIANT=BUILD_DIR: also run that build's bounceprobe in every round (a
+# compiler flag or code change measured against this one, interleaved), with its ratio.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
@@ -118,11 +120,21 @@ for n in "${sizes[@]}"; do
           --routable 198.18.0.0/15 --routable 2001:db8::/32)
   # Window 10: about 190 questions in flight on its one socket; past ~250 Knot drops answers.
   base_cmd=("$build/bench/ares_graph" 192.0.2.53 "$domains" 10)
+  variant="${BP_BENCH_VARIANT:-}"
+  var_cmd=("$variant/cli/bounceprobe" "${bp_cmd[@]:1}")
+  : > "$state/var.txt"
   echo "fleet: $n domains, $runs interleaved runs each"
   : > "$state/bp.txt"; : > "$state/base.txt"
   for r in $(seq 1 "$runs"); do
     bp=$(measure bp "$n" "${bp_cmd[@]}")
     base=$(measure base "$n" "${base_cmd[@]}")
+    if [ -n "$variant" ]; then
+      var=$(measure var "$n" "${var_cmd[@]}")
+      cut -d' ' -f1-4 <<< "$var" >> "$state/var.txt"
+      read -r vw vu vs vm _ <<< "$var"
+      awk -v n="$n" -v w="$vw" -v u="$vu" -v s="$vs" -v m="$vm" -v r="$r" -v v="$variant" 'BEGIN {
+        printf "  run %d  variant %s: %6.2f s %7.0f domains/s %6.3f ms CPU/domain %6.1f MB peak\n", r, v, w, n / w, (u + s) * 1000 / n, m / 1024 }'
+    fi
     cut -d' ' -f1-4 <<< "$bp" >> "$state/bp.txt"; cut -d' ' -f1-4 <<< "$base" >> "$state/base.txt"
     lines=$(wc -l < "$state/out.bp")
     bytes=$(wc -c < "$state/out.bp")
@@ -145,6 +157,12 @@ for n in "${sizes[@]}"; do
       printf "  median  bounceprobe %.0f domains/s, %.3f ms CPU/domain, %.1f MB peak RSS; c-ares loop %.0f domains/s, %.3f ms CPU/domain\n",
              n / median(w, NR), median(c, NR) * 1000 / n, median(m, NR) / 1024, n / median(bw, NR), median(bc, NR) * 1000 / n
       printf "  ratio bounceprobe / c-ares loop (median of interleaved pairs): wall %.2f, CPU %.2f\n", median(rw, NR), median(rc, NR) }'
+  if [ -n "$variant" ]; then
+    paste "$state/bp.txt" "$state/var.txt" | awk -v n="$n" '
+      { rc[NR] = ($6 + $7) / ($2 + $3); rw[NR] = $5 / $1 }
+      function median(a, k,   i, j, t, b) { for (i = 1; i <= k; i++) b[i] = a[i]; for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t } return b[int((k + 1) / 2)] }
+      END { printf "  ratio variant / bounceprobe (median of interleaved pairs): wall %.3f, CPU %.3f\n", median(rw, NR), median(rc, NR) }'
+  fi
   if [ "${BP_BENCH_SYSCALLS:-0}" = 1 ]; then  # the system calls each makes, counted once (strace -c)
     for c in bp base; do
       if [ $c = bp ]; then cmd=("${bp_cmd[@]}"); else cmd=("${base_cmd[@]}"); fi
