@@ -124,7 +124,7 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
       }
     }
     b.targets.insert(targets.begin(), targets.end());
-    auto [bl, sm] = co_await (probes::dnsbl::check_dnsbl(blr, targets, cx.settings.lists) &&
+    auto [bl, sm] = co_await (probes::dnsbl::check_dnsbl(blr, targets, cx.settings.lists, probes::limits::dnsbl_targets, false) &&
                               maybe_smtp(cx.r, cx.gate, b.mx, std::move(smtp)));
     b.dnsbl = std::move(bl);
     b.smtp = std::move(sm);
@@ -203,17 +203,18 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     extra.resize(room);
   }
   if (!extra.empty()) {
-    auto more = co_await probes::dnsbl::check_dnsbl(blr, extra, cx.settings.lists, extra.size());
+    auto more = co_await probes::dnsbl::check_dnsbl(blr, extra, cx.settings.lists, extra.size(), false);
     for (auto& x : more.results) d.dnsbl.results.push_back(std::move(x));
     for (auto& f : more.findings) d.dnsbl.findings.push_back(std::move(f));
   }
   // Per domain, only what matters: listings and lookups that failed. Clean answers become one
   // line; a list without a public zone is a fact about the list (`bounceprobe dnsbl` shows it).
-  int clean = 0;
   for (const auto& f : d.dnsbl.findings) {
-    if (f.code == "dnsbl.clean") ++clean;
-    else if (f.code != "dnsbl.no-public-zone") d.findings.push_back(f);
+    if (f.code != "dnsbl.no-public-zone") d.findings.push_back(f);
   }
+  const auto clean = std::count_if(d.dnsbl.results.begin(), d.dnsbl.results.end(), [](const probes::dnsbl::Result& x) {
+    return x.verdict.state == probes::dnsbl::State::clean;
+  });
   if (clean > 0) {
     // Only what was looked up is clean: hosts that are unknown are not said to be.
     const bool hosts_unknown = d.mx.status == probes::MxStatus::lookup_failed;

@@ -250,7 +250,7 @@ void prefetch_zone_tests(resolver::Resolver& r, const std::vector<DnsList>& list
 }
 
 asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, const std::vector<DnsList>& lists,
-                                         std::size_t max_targets) {
+                                         std::size_t max_targets, bool clean_findings) {
   DnsblReport rep;
   {
     std::set<std::string> seen;
@@ -366,6 +366,7 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
   for (const auto& res : rep.results) {
     // A list with no public zone is one finding, not one per target.
     if (res.zone.empty() && !noted.insert(res.list_id).second) continue;
+    if (!clean_findings && res.verdict.state == State::clean) continue;
     Finding f;
     f.probe = "dnsbl";
     f.subject = res.target;

@@ -95,8 +95,10 @@ void prefetch_zone_tests(resolver::Resolver& r, const std::vector<DnsList>& list
 /// Queries every distinct target on every list that fits it; targets past
 /// `max_targets` are not queried and a dnsbl.targets-capped finding says how
 /// many (targets the DNS chose are bounded; ones a user typed need not be).
-/// `r` and `lists` must outlive the coroutine.
+/// `clean_findings` false: a clean result gets no finding of its own (check sums
+/// them up in one line from the results), which spares a finding per target and
+/// list on every domain of a batch. `r` and `lists` must outlive the coroutine.
 asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, const std::vector<DnsList>& lists,
-                                         std::size_t max_targets = limits::dnsbl_targets);
+                                         std::size_t max_targets = limits::dnsbl_targets, bool clean_findings = true);
 
 }  // namespace bp::probes::dnsbl
