@@ -88,6 +88,8 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& domains);
 struct MessageOptions {
   std::string message;        ///< predict --message FILE|-
   std::uint64_t size{0};      ///< predict --size BYTES: SIZE= at MAIL FROM
+  std::string spamd;          ///< predict --spamd HOST[:PORT]: ask SpamAssassin's spamd
+  std::string clamd;          ///< predict --clamd SOCKET|HOST[:PORT]: ask ClamAV's clamd
 };
 int run_predict(const CommonOptions& o, const std::string& from, const std::string& to,
                 const std::vector<std::string>& ips, const std::vector<std::string>& dkim_pass, const MessageOptions& m);

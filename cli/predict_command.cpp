@@ -46,6 +46,17 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
     // DMARC is judged on the From: header's domain (RFC 7489 section 3.1), not the envelope's.
     plan.questions.from_domain = probes::from_domain(*plan.input.message);
   }
+  for (auto [spec, name, port, unix_ok, slot] :
+       {std::tuple{&m.spamd, "--spamd", std::uint16_t{783}, false, &plan.scans.spamd},
+        std::tuple{&m.clamd, "--clamd", std::uint16_t{3310}, true, &plan.scans.clamd}}) {
+    if (spec->empty()) continue;
+    if (m.message.empty()) throw UsageError(fmt::format("{} needs --message: there is nothing to scan", name));
+    std::string why;
+    *slot = probes::scan::parse_endpoint(*spec, port, unix_ok, &why);
+    if (!*slot) throw UsageError(fmt::format("{} '{}' is not {}: {}", name, probes::shown(*spec),
+                                             unix_ok ? "a socket path or HOST:PORT" : "HOST:PORT", why));
+  }
+  plan.scans.timeout = std::chrono::milliseconds(o.smtp_timeout_ms);
   const auto& rc = plan.input.recipient_check;
   if (!rc.address || rc.address->null_sender || rc.address->domain.empty() || rc.address->domain_literal) {
     throw UsageError(fmt::format("--to '{}' is not a recipient address with a domain{}", probes::shown(to),

@@ -109,8 +109,26 @@ asio::awaitable<report::PredictInput> run_predict(resolver::Resolver& r, resolve
     if (!in.message) co_return std::vector<probes::dkim::SignatureResult>{};
     co_return co_await probes::dkim::verify_dkim(r, in.message->file);
   };
-  auto [e, signatures] = co_await (gather(r, blr, gate, std::move(plan.questions)) && dkim());
+  // The content scanners too: each is asked once, about the whole message.
+  using Scan = std::optional<probes::scan::ScanResult>;
+  auto scanner = [&](const std::optional<probes::scan::Endpoint>& where, bool spam) -> asio::awaitable<Scan> {
+    if (!where || !in.message) co_return Scan{};
+    const auto ex = r.executor();
+    // One co_await per statement: GCC 12 destroys a conditional's co_await result twice.
+    Scan out;
+    if (spam) {
+      out = co_await probes::scan::ask_spamd(ex, *where, in.message->file, in.message->size, plan.scans.timeout);
+    } else {
+      out = co_await probes::scan::ask_clamd(ex, *where, in.message->file, in.message->size, plan.scans.timeout);
+    }
+    co_return out;
+  };
+  auto [e, signatures, spam_scan, virus_scan] =
+      co_await (gather(r, blr, gate, std::move(plan.questions)) && dkim() && scanner(plan.scans.spamd, true) &&
+                scanner(plan.scans.clamd, false));
   in.dkim = std::move(signatures);
+  in.spam_scan = std::move(spam_scan);
+  in.virus_scan = std::move(virus_scan);
   // A verified signature counts for DMARC as --dkim-pass does (which stays an override).
   for (const auto& s : in.dkim) {
     if (s.outcome == probes::dkim::Outcome::pass && std::find(in.dkim_pass.begin(), in.dkim_pass.end(), s.domain) == in.dkim_pass.end()) {

@@ -20,11 +20,13 @@
 #include <mx.hpp>
 #include <predictor.hpp>
 #include <resolver.hpp>
+#include <scanners.hpp>
 #include <smtp.hpp>
 #include <spf/evaluate.hpp>
 
 #include <asio/awaitable.hpp>
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -60,10 +62,17 @@ struct Questions {
 /// once; then the dialogue with the recipient's MX. `r`, `blr`, `gate` must outlive it.
 asio::awaitable<Evidence> gather(resolver::Resolver& r, resolver::Resolver& blr, probes::SmtpGate& gate, Questions q);
 
+/// The content scanners to ask about --message (absent: not asked).
+struct ScanPlan {
+  std::optional<probes::scan::Endpoint> spamd, clamd;
+  std::chrono::milliseconds timeout{30000};  ///< each exchange, whole
+};
+
 /// A prediction's input as far as the command line gives it: addresses checked.
 struct PredictPlan {
   report::PredictInput input;
   Questions questions;
+  ScanPlan scans;
 };
 
 /// Pure: from --from, --to, --ip and the HELO name, what to ask. `smtp` is the dialogue's

@@ -292,14 +292,32 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
         continue;
       }
       const bool gtube = check.test_string == "gtube";
+      // A real scanner, when one was asked, answers for its kind of content.
+      if (const auto& scan = gtube ? in.spam_scan : in.virus_scan) {
+        using probes::scan::Verdict;
+        std::string rules;
+        for (const auto& x : scan->rules) rules += (rules.empty() ? "" : ",") + x;
+        const std::string said = fmt::format("{}: {}{}", scan->scanner, scan->detail, rules.empty() ? "" : " (" + rules + ")");
+        if (scan->verdict == Verdict::flagged) {
+          rejects.push_back(bounce(ctx, check, check.entry,
+                                   fmt::format("{} finds the message {}", scan->scanner, gtube ? "spam: " + scan->detail
+                                                                                                : "infected: " + scan->detail),
+                                   {{gtube ? "spamd" : "clamd", said}}));
+        } else if (scan->verdict == Verdict::clean) {
+          p.passed.push_back(fmt::format("{}: {}", r, said));
+        } else {
+          p.not_checked.push_back(fmt::format("{}: {} could not scan the message: {}", r, scan->scanner, scan->detail));
+        }
+        continue;
+      }
       if (gtube ? in.message->gtube : in.message->eicar) {
         rejects.push_back(bounce(ctx, check, check.entry,
                                  fmt::format("the message carries the {} test string, which every {} recognises",
                                              gtube ? "GTUBE spam" : "EICAR anti-virus", gtube ? "spam filter" : "virus scanner"),
                                  {{"body", gtube ? "GTUBE" : "EICAR"}}));
       } else {
-        p.passed.push_back(fmt::format("{}: no {} test string (no real {} was asked)", r, gtube ? "GTUBE" : "EICAR",
-                                       gtube ? "spam filter" : "virus scanner"));
+        p.passed.push_back(fmt::format("{}: no {} test string (no real {} was asked: {})", r, gtube ? "GTUBE" : "EICAR",
+                                       gtube ? "spam filter" : "virus scanner", gtube ? "--spamd" : "--clamd"));
       }
       continue;
     }

@@ -29,6 +29,7 @@
 
 #include <dkim.hpp>
 #include <message.hpp>
+#include <scanners.hpp>
 
 #include <cstdint>
 #include <map>
@@ -58,6 +59,8 @@ struct PredictInput {
   std::optional<probes::MessageFacts> message;  ///< --message: what the receiver sees at the end of DATA
   std::vector<probes::dkim::SignatureResult> dkim;  ///< the message's DKIM signatures, verified
   std::uint64_t declared_size{0};               ///< --size: SIZE= at MAIL FROM (0 = not declared)
+  std::optional<probes::scan::ScanResult> spam_scan;   ///< --spamd: what spamd said of the message
+  std::optional<probes::scan::ScanResult> virus_scan;  ///< --clamd: what clamd said of the message
 };
 
 struct PredictedBounce {

@@ -43,6 +43,16 @@ json predict_json(const PredictInput& in, const Prediction& p, const std::vector
             {"verdict", p.verdict}, {"bounces", bounces}, {"not_checked", p.not_checked}, {"passed", p.passed},
             {"observed_from_this_machine", elsewhere}, {"findings", fs}, {"run", run_json(run, verbose)}};
   if (in.smtp) j["smtp"] = smtp_json(*in.smtp, verbose);
+  json scans = json::array();
+  for (const auto* scan : {&in.spam_scan, &in.virus_scan}) {
+    if (!*scan) continue;
+    using probes::scan::Verdict;
+    const auto& x = **scan;
+    scans.push_back({{"scanner", x.scanner},
+                     {"verdict", x.verdict == Verdict::flagged ? "flagged" : x.verdict == Verdict::clean ? "clean" : "not_checked"},
+                     {"detail", x.detail}, {"rules", x.rules}, {"ms", x.ms}});
+  }
+  if (!scans.empty()) j["content_scans"] = scans;
   return j;
 }
 

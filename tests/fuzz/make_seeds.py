@@ -109,6 +109,17 @@ https = [
 for i, s in enumerate(https):
     put("https_policy", f"response{i}", bytes([3 + 11 * i]) + s.encode())
 
+# ---- Content scanners' replies and endpoints.
+scanner = [
+    "SPAMD/1.1 0 EX_OK\r\nContent-length: 40\r\nSpam: True ; 1000.0 / 5.0\r\n\r\nGTUBE,MISSING_DATE,NO_RECEIVED",
+    "SPAMD/1.1 0 EX_OK\r\nSpam: False ; -0.1 / 5.0\r\n\r\n",
+    "stream: Win.Test.EICAR_HDB-1 FOUND\0",
+    "INSTREAM size limit exceeded. ERROR\n",
+    "[2001:db8::1]:3310",
+]
+for i, s in enumerate(scanner):
+    put("scanner_reply", f"reply{i}", s)
+
 # ---- Bounce texts: a spread of the corpus (every 12th text).
 with open(os.path.join(ROOT, "tests", "corpus", "bounces.jsonl"), encoding="utf-8") as f:
     rows = [json.loads(line) for line in f if line.strip()]

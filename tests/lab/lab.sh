@@ -14,6 +14,7 @@
 #   192.0.2.51     an out-of-date copy of serial.example (tests/support/zone_server.cpp, serial-old.json)
 #   192.0.2.54     rbldnsd serving blocklist zones named like the real lists (tests/lab/rbldnsd)
 #   192.0.2.56     a validating unbound (see dnssec.sh)
+#   192.0.2.57-58  spamd and clamd (see scanners.sh)
 #   192.0.2.91-98  hostile DNS peers (tests/support/mute_server.cpp): .98 mute, .95 garbage,
 #                  .94 another question's answer, .93 truncated replies, .92 forwards to Knot
 #                  and loses every second query, .91 claims authority for every name;
@@ -29,6 +30,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/mail.sh"
 # shellcheck source=dnssec.sh
 . "$here/dnssec.sh"
+# shellcheck source=scanners.sh
+. "$here/scanners.sh"
 cmd=${1:-}
 state=${2:-}
 [ -n "$cmd" ] && [ -n "$state" ] || { echo "usage: lab.sh start|exec|stop STATE_DIR [...]" >&2; exit 2; }
@@ -71,7 +74,7 @@ start() {
   echo "$ns" > "$state/netns"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  for a in $dns_addr 192.0.2.52 192.0.2.51 $rbl_addr $mute_addr 192.0.2.91 192.0.2.92 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs $https_addrs $unbound_addr \
+  for a in $dns_addr 192.0.2.52 192.0.2.51 $rbl_addr $mute_addr 192.0.2.91 192.0.2.92 192.0.2.93 192.0.2.94 192.0.2.95 192.0.2.97 $pf_addrs $https_addrs $unbound_addr $spamd_addr $clamd_addr \
            192.0.2.40 192.0.2.41 192.0.2.42 192.0.2.43 192.0.2.44 192.0.2.45 198.51.100.77 198.51.100.78; do
     ip -n "$ns" addr add "$a/32" dev lo
   done
@@ -178,6 +181,7 @@ CONF
   fi
   start_postfix "$ns"
   start_https "$ns"
+  start_scanners "$ns"
   wait_smtp "$ns"
   # Wait for the server to answer before the first test query.
   for _ in $(seq 1 100); do
@@ -202,7 +206,7 @@ stop_lab() {
   local ns
   ns=$(cat "$state/netns")
   stop_postfix
-  for p in knot unbound mute zoneold rbldnsd hostile0 hostile1 hostile2 hostile3 hostile4 peer0 peer1 peer2 peer3 peer4 peer5 peer6 \
+  for p in knot unbound spamd clamd mute zoneold rbldnsd hostile0 hostile1 hostile2 hostile3 hostile4 peer0 peer1 peer2 peer3 peer4 peer5 peer6 \
            https0 https1 https2 https3 https4; do
     if [ -f "$state/$p.pid" ]; then
       kill "$(cat "$state/$p.pid")" 2>/dev/null || true
