@@ -98,3 +98,28 @@ TEST_CASE("message: nesting deeper than the bound and a boundary that never clos
   CHECK_NOTHROW((void)read_message(open.path));
   CHECK_THROWS((void)read_message("/nonexistent/message.eml"));
 }
+
+TEST_CASE("message: a 10 MB header, invalid base64, a 10 kB file name and non-UTF-8 headers end in facts, not a crash") {
+  // One header field of 10 MB (a folded Subject): read, and its long line is a finding.
+  std::string huge = "From: ann@example.com\r\nSubject: x";
+  for (int i = 0; i < 10 * 1024; ++i) huge += "\r\n " + std::string(1020, 'a');
+  huge += "\r\nDate: Mon, 30 Nov 2026 12:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nbody\r\n";
+  TempFile h(huge);
+  const auto big = read_message(h.path);
+  CHECK(big.size == huge.size());
+  CHECK(big.from == std::vector<std::string>{"ann@example.com"});
+  // Base64 that is not base64, and a file name of 10 kB: the part is still an attachment, its name kept.
+  const std::string name(10 * 1024, 'n');
+  TempFile b(headers() + "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: application/octet-stream\r\n"
+             "Content-Disposition: attachment; filename=\"" + name + ".exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+             "!!!! this is *not* base64 ====\r\n--b--\r\n");
+  const auto bad = read_message(b.path);
+  REQUIRE(bad.attachments.size() == 1);
+  CHECK(bad.attachments[0].filename.size() == name.size() + 4);
+  // Latin-1 bytes in headers and in an encoded word that lies about its charset.
+  TempFile l(std::string("From: J\xfcrgen <j@example.com>\r\nSubject: =?utf-8?B?/w==?= Gr\xfc\xdf" "e\r\n") +
+             "Date: Mon, 30 Nov 2026 12:00:00 +0000\r\nMessage-ID: <2@example.com>\r\n\r\nhi\r\n");
+  const auto latin = read_message(l.path);
+  CHECK(latin.from == std::vector<std::string>{"j@example.com"});
+  CHECK(latin.eight_bit);
+}
