@@ -25,6 +25,10 @@ add_library(zscanner::zscanner ALIAS PkgConfig::ZSCANNER)
 # GMime reads bounce messages: MIME structure, transfer encodings, charsets (through iconv), encoded words.
 pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
 add_library(gmime::gmime ALIAS PkgConfig::GMIME)
+
+# libzip lists the members of zip attachments (predict --message, a profile's archives = true).
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+add_library(libzip::zip ALIAS PkgConfig::LIBZIP)
 add_library(psl::psl ALIAS PkgConfig::PSL)
 
 # tcmalloc (gperftools' minimal allocator) for the executable: a check allocates many

@@ -44,4 +44,10 @@ inline constexpr int message_parts = 1000;
 /// MIME nesting followed (message.cpp); deeper parts are not looked into.
 inline constexpr int message_depth = 50;
 
+/// Member names listed per zip attachment (message.cpp); archives inside are named, not opened.
+inline constexpr std::size_t archive_members = 1000;
+
+/// Decoded octets of one zip attachment held to list it; a larger one is not opened.
+inline constexpr std::size_t archive_octets = 64u << 20;
+
 }  // namespace bp::probes::limits

@@ -4,12 +4,14 @@
 #include "limits.hpp"
 
 #include <fmt/format.h>
+#include <zip.h>
 #include <gmime/gmime.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -45,8 +47,40 @@ class Scanner {
   std::string window_;
 };
 
-/// Reads the decoded content of a leaf part through the scanner, in bounded chunks.
-void scan_part(GMimePart* part, Scanner& scanner) {
+bool is_zip(const std::string& filename, const std::string& type) {
+  std::string lower = filename;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return (lower.size() > 4 && lower.compare(lower.size() - 4, 4, ".zip") == 0) || type == "application/zip" ||
+         type == "application/x-zip-compressed";
+}
+
+/// The member names of the zip archive in `bytes` (libzip reads its central directory).
+void list_zip(const std::string& bytes, Attachment& a) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  zip_t* za = src != nullptr ? zip_open_from_source(src, ZIP_RDONLY, &error) : nullptr;
+  if (za == nullptr) {
+    a.archive_error = fmt::format("not a readable zip archive: {}", zip_error_strerror(&error));
+    if (src != nullptr) zip_source_free(src);
+    zip_error_fini(&error);
+    return;
+  }
+  const zip_int64_t n = zip_get_num_entries(za, 0);
+  for (zip_int64_t i = 0; i < n; ++i) {
+    if (a.members.size() >= limits::archive_members) {
+      a.members_capped = true;
+      break;
+    }
+    if (const char* name = zip_get_name(za, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_GUESS)) a.members.emplace_back(name);
+  }
+  zip_discard(za);  // frees the source too
+  zip_error_fini(&error);
+}
+
+/// Reads the decoded content of a leaf part through the scanner, in bounded chunks;
+/// a zip archive's bytes are also kept (up to limits::archive_octets) to list it.
+void scan_part(GMimePart* part, Scanner& scanner, Attachment* zip) {
   GMimeDataWrapper* content = g_mime_part_get_content(part);
   if (content == nullptr) return;
   GMimeStream* raw = g_mime_data_wrapper_get_stream(content);
@@ -57,11 +91,24 @@ void scan_part(GMimePart* part, Scanner& scanner) {
   GPtr<GMimeFilter> filter(g_mime_filter_basic_new(g_mime_data_wrapper_get_encoding(content), FALSE));
   g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoded.get()), filter.get());
   scanner.reset();
+  std::string kept;
+  bool too_big = false;
   char buf[64 * 1024];
   for (;;) {
     const auto n = g_mime_stream_read(decoded.get(), buf, sizeof buf);
     if (n <= 0) break;
     scanner.feed(buf, static_cast<std::size_t>(n));
+    if (zip != nullptr && !too_big) {
+      too_big = kept.size() + static_cast<std::size_t>(n) > limits::archive_octets;
+      if (too_big) kept = std::string();
+      else kept.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  if (zip == nullptr) return;
+  if (too_big) {
+    zip->archive_error = fmt::format("over {} MB decoded: not opened", limits::archive_octets >> 20);
+  } else {
+    list_zip(kept, *zip);
   }
 }
 
@@ -92,13 +139,20 @@ void walk(GMimeObject* obj, int depth, Walk& w) {
   }
   if (GMIME_IS_PART(obj)) {
     auto* part = GMIME_PART(obj);
+    Attachment* zip = nullptr;
     if (const char* name = g_mime_part_get_filename(part); name != nullptr && *name != '\0') {
       GMimeContentType* ct = g_mime_object_get_content_type(obj);
       char* type = ct != nullptr ? g_mime_content_type_get_mime_type(ct) : nullptr;
-      m.attachments.push_back({name, type != nullptr ? type : "", depth});
+      Attachment a;
+      a.filename = name;
+      a.content_type = type != nullptr ? type : "";
+      a.depth = depth;
+      a.archive = is_zip(a.filename, a.content_type);
+      m.attachments.push_back(std::move(a));
+      if (m.attachments.back().archive) zip = &m.attachments.back();
       g_free(type);
     }
-    scan_part(part, *w.scanner);
+    scan_part(part, *w.scanner, zip);
   }
 }
 

@@ -41,6 +41,10 @@ struct Attachment {
   std::string filename;      ///< decoded; "" when the part has none
   std::string content_type;  ///< "application/zip"
   int depth{0};              ///< 1 = a part of the top-level multipart
+  bool archive{false};       ///< a zip archive (by name or type): its member names were listed
+  std::vector<std::string> members;  ///< the names inside a zip archive, at most limits::archive_members
+  bool members_capped{false};        ///< more members than listed
+  std::string archive_error;         ///< why a zip archive could not be listed ("" when it was)
 };
 
 struct MessageFacts {

@@ -266,22 +266,48 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
           }
           continue;
         }
-        const auto dot = a.filename.rfind('.');
-        if (dot == std::string::npos) continue;
-        std::string ext = a.filename.substr(dot + 1);
-        for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        for (const auto& rule : check.rules) {
-          if (std::find(rule.extensions.begin(), rule.extensions.end(), ext) == rule.extensions.end()) continue;
-          rejects.push_back(bounce(ctx, check, rule.entry,
-                                   fmt::format("attachment '{}' is a .{} file, on {}", probes::shown(a.filename), ext,
-                                               rule.source.empty() ? "the blocked list" : rule.source),
-                                   {{"attachment", fmt::format("{} ({})", a.filename, a.content_type)}}));
-          hit = true;
-          break;
+        // The attachment's own name, then (when the profile opens archives) each name inside it.
+        std::vector<const std::string*> names{&a.filename};
+        if (check.archives && a.archive) {
+          for (const auto& m : a.members) names.push_back(&m);
+          if (!a.archive_error.empty()) {
+            p.not_checked.push_back(fmt::format("{}: the archive '{}' was not looked into: {}", r, probes::shown(a.filename),
+                                                a.archive_error));
+          } else if (a.members_capped) {
+            p.not_checked.push_back(fmt::format("{}: only the first {} names inside '{}' were judged", r, a.members.size(),
+                                                probes::shown(a.filename)));
+          }
+        }
+        for (const auto* name : names) {
+          if (hit) break;
+          const auto slash = name->find_last_of('/');
+          const auto base = slash == std::string::npos ? *name : name->substr(slash + 1);
+          const auto dot = base.rfind('.');
+          if (dot == std::string::npos) continue;
+          std::string ext = base.substr(dot + 1);
+          for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          for (const auto& rule : check.rules) {
+            if (std::find(rule.extensions.begin(), rule.extensions.end(), ext) == rule.extensions.end()) continue;
+            const std::string on = rule.source.empty() ? "the blocked list" : rule.source;
+            rejects.push_back(bounce(
+                ctx, check, rule.entry,
+                name == &a.filename
+                    ? fmt::format("attachment '{}' is a .{} file, on {}", probes::shown(a.filename), ext, on)
+                    : fmt::format("attachment '{}' holds '{}', a .{} file, on {}", probes::shown(a.filename),
+                                  probes::shown(*name), ext, on),
+                {{"attachment", fmt::format("{} ({}){}", a.filename, a.content_type,
+                                            name == &a.filename ? std::string() : " member " + *name)}}));
+            hit = true;
+            break;
+          }
         }
       }
       if (!hit) {
-        p.passed.push_back(fmt::format("{}: {} attachment(s), none refused", r, in.message->attachments.size()));
+        std::size_t members = 0;
+        for (const auto& a : in.message->attachments) members += check.archives ? a.members.size() : 0;
+        p.passed.push_back(members > 0 ? fmt::format("{}: {} attachment(s) and {} name(s) inside archives, none refused", r,
+                                                     in.message->attachments.size(), members)
+                                       : fmt::format("{}: {} attachment(s), none refused", r, in.message->attachments.size()));
       }
       continue;
     }

@@ -62,6 +62,8 @@ Profile Profile::load(std::string_view text, const std::string& origin, const Ca
     c.quarantine_as_reject = (*t)["quarantine_as_reject"].value_or(false);
     c.declared = (*t)["declared"].value_or(false);
     c.test_string = (*t)["string"].value_or(std::string{});
+    c.archives = (*t)["archives"].value_or(false);
+    if (c.archives && c.restriction != "reject_attachment") throw std::runtime_error(where + ": 'archives' is for reject_attachment");
     if (c.restriction == "message_size" || c.restriction == "attachment_name_length") {
       const auto limit = probes::toml_int(*t, "limit", where, 1, std::int64_t{1} << 50);
       if (!limit) throw std::runtime_error(where + ": needs a positive 'limit'");

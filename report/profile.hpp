@@ -46,6 +46,7 @@ struct ProfileCheck {
   std::uint64_t limit{0};    ///< message_size: octets; attachment_name_length: characters
   bool declared{false};      ///< message_size: judge the SIZE= declared at MAIL FROM, not the message
   std::string test_string;   ///< content_test_string: "gtube" or "eicar"
+  bool archives{false};      ///< reject_attachment: also judge the names inside zip attachments
 };
 
 struct Profile {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -255,4 +256,45 @@ TEST_CASE("predict --spamd and --clamd: the real scanners answer for spam and vi
   CHECK(named.err == "bounceprobe: error: --clamd 'scanner.example:3310' is not a socket path or HOST:PORT: 'scanner.example' is not an IP address\n");
   CHECK(bp(std::string(predict_args) + " --spamd /run/spamd.sock --message " + clean).rc == 2);
   for (const auto& f : {spam, virus, clean}) std::remove(f.c_str());
+}
+
+TEST_CASE("predict --message: names inside a zip are judged only when the profile opens archives") {
+  char dir[] = "/tmp/bp-lab-zip-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string d = dir;
+  // A zip holding an executable, made with Python's zipfile (an independent writer).
+  REQUIRE(std::system(("python3 -c \"import zipfile; z = zipfile.ZipFile('" + d +
+                       "/a.zip', 'w'); z.writestr('invoice/readme.txt', 'hi'); z.writestr('invoice/setup.exe', 'MZ'); z.close()\"")
+                          .c_str()) == 0);
+  std::ifstream in(d + "/a.zip", std::ios::binary);
+  const std::string zip((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(zip.size() > 100);
+  const auto message = write_message("a@example.com", {{"invoice.zip", zip}});
+  // The built-in profile does not open archives, as the documented bounces judge names only.
+  auto plain = bp(std::string(predict_args) + " -v --message " + message);
+  REQUIRE(plain.j.is_object());
+  CHECK(plain.j["verdict"] == "accept");
+  // A profile that does: the .exe inside is a G1A bounce, and the reason names it.
+  std::ifstream builtin(std::string(BP_SOURCE_DIR) + "/report/profiles/default.toml");
+  std::string profile((std::istreambuf_iterator<char>(builtin)), std::istreambuf_iterator<char>());
+  const std::string key = "restriction = \"reject_attachment\"\n";
+  REQUIRE(profile.find(key) != std::string::npos);
+  profile.insert(profile.find(key) + key.size(), "archives = true\n");
+  std::ofstream(d + "/archives.toml") << profile;
+  auto opened = bp(std::string(predict_args) + " --profile " + d + "/archives.toml --message " + message);
+  CAPTURE(opened.err);
+  REQUIRE(opened.j.is_object());
+  REQUIRE(!opened.j["bounces"].empty());
+  CHECK(opened.j["bounces"][0]["catalog_id"] == "blocked-attachment-g1a");
+  CHECK(opened.j["bounces"][0]["reason"].get<std::string>().find("attachment 'invoice.zip' holds 'invoice/setup.exe', a .exe file") !=
+        std::string::npos);
+  // 'archives' on another kind of check is a profile error.
+  std::string wrong = profile;
+  wrong.insert(wrong.find("restriction = \"content_test_string\"\n") + 36, "archives = true\n");
+  std::ofstream(d + "/wrong.toml") << wrong;
+  auto bad = bp(std::string(predict_args) + " --profile " + d + "/wrong.toml --message " + message);
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.find("'archives' is for reject_attachment") != std::string::npos);
+  std::remove(message.c_str());
+  std::system(("rm -rf " + d).c_str());
 }

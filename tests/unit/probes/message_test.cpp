@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 #include <unistd.h>
+#include <zip.h>
 
 using namespace bp::probes;
 using bp::test::TempFile;
@@ -122,4 +123,61 @@ TEST_CASE("message: a 10 MB header, invalid base64, a 10 kB file name and non-UT
   const auto latin = read_message(l.path);
   CHECK(latin.from == std::vector<std::string>{"j@example.com"});
   CHECK(latin.eight_bit);
+}
+
+namespace {
+
+/// A zip archive (stored, in memory) holding files of these names, as base64 lines.
+std::string zip_base64(const std::vector<std::string>& names) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* out = zip_source_buffer_create(nullptr, 0, 0, &error);
+  REQUIRE(out != nullptr);
+  zip_source_keep(out);
+  zip_t* za = zip_open_from_source(out, ZIP_TRUNCATE, &error);
+  REQUIRE(za != nullptr);
+  for (const auto& n : names) {
+    zip_source_t* s = zip_source_buffer(za, "x", 1, 0);
+    REQUIRE(zip_file_add(za, n.c_str(), s, ZIP_FL_ENC_UTF_8) >= 0);
+  }
+  REQUIRE(zip_close(za) == 0);
+  REQUIRE(zip_source_open(out) == 0);
+  REQUIRE(zip_source_seek(out, 0, SEEK_END) == 0);
+  const auto size = zip_source_tell(out);
+  REQUIRE(zip_source_seek(out, 0, SEEK_SET) == 0);
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  REQUIRE(zip_source_read(out, bytes.data(), static_cast<zip_uint64_t>(size)) == size);
+  zip_source_close(out);
+  zip_source_free(out);
+  zip_error_fini(&error);
+  static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string text;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const auto byte = [&](std::size_t k) { return k < bytes.size() ? static_cast<unsigned>(static_cast<unsigned char>(bytes[k])) : 0u; };
+    const unsigned v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+    text += b64[(v >> 18) & 63];
+    text += b64[(v >> 12) & 63];
+    text += i + 1 < bytes.size() ? b64[(v >> 6) & 63] : '=';
+    text += i + 2 < bytes.size() ? b64[v & 63] : '=';
+    if ((i / 3 + 1) % 19 == 0) text += "\r\n";
+  }
+  return text + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("message: the names inside a zip attachment are listed; a part that only claims to be a zip says why not") {
+  TempFile m(headers() + "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+             "--b\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename=\"invoice.zip\"\r\n"
+             "Content-Transfer-Encoding: base64\r\n\r\n" + zip_base64({"docs/readme.txt", "docs/setup.EXE"}) +
+             "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"fake.zip\"\r\n\r\n"
+             "not a zip at all\r\n--b--\r\n");
+  const auto f = read_message(m.path);
+  REQUIRE(f.attachments.size() == 2);
+  CHECK(f.attachments[0].archive);
+  CHECK(f.attachments[0].members == std::vector<std::string>{"docs/readme.txt", "docs/setup.EXE"});
+  CHECK(f.attachments[0].archive_error.empty());
+  CHECK(f.attachments[1].archive);
+  CHECK(f.attachments[1].members.empty());
+  CHECK(f.attachments[1].archive_error.rfind("not a readable zip archive", 0) == 0);
 }
