@@ -31,7 +31,7 @@ std::optional<Endpoint> parse_endpoint(std::string_view spec, std::uint16_t defa
   };
   if (spec.empty()) return fail("empty");
   Endpoint e;
-  if (spec.front() == '/') {
+  if (spec.find('/') != std::string_view::npos) {  // no address or port has a '/': a socket path
     if (!unix_ok) return fail("a Unix socket is not accepted here: give HOST:PORT");
     e.unix_path = std::string(spec);
     return e;

@@ -44,8 +44,8 @@ struct Endpoint {
   std::string shown() const;  ///< "192.0.2.57:783", "[2001:db8::1]:3310", "/run/clamav/clamd.ctl"
 };
 
-/// Reads "HOST:PORT", "[V6]:PORT", "HOST" (default port) or, when `unix_ok`, a path
-/// starting with '/'. Host names are not resolved: an IP address is needed.
+/// Reads "HOST:PORT", "[V6]:PORT", "HOST" (default port) or, when `unix_ok`, a socket
+/// path (anything with a '/', "./clamd.sock" too). Host names are not resolved: an IP address is needed.
 /// \return nullopt with `error` set when `spec` is none of these.
 std::optional<Endpoint> parse_endpoint(std::string_view spec, std::uint16_t default_port, bool unix_ok, std::string* error);
 

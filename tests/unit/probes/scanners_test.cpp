@@ -51,6 +51,9 @@ TEST_CASE("parse_endpoint: an address and port, a bracketed IPv6 address, a sock
   e = parse_endpoint("/run/clamav/clamd.ctl", 3310, true, &why);
   REQUIRE(e);
   CHECK(e->unix_path == "/run/clamav/clamd.ctl");
+  e = parse_endpoint("run/clamd.sock", 3310, true, &why);  // relative
+  REQUIRE(e);
+  CHECK(e->unix_path == "run/clamd.sock");
   CHECK_FALSE(parse_endpoint("/run/spamd.sock", 783, false, &why));
   CHECK(why == "a Unix socket is not accepted here: give HOST:PORT");
   CHECK_FALSE(parse_endpoint("localhost:783", 783, false, &why));
