@@ -227,42 +227,51 @@ asio::awaitable<std::string> exchange_at(asio::any_io_executor ex, const Endpoin
 
 }  // namespace
 
-asio::awaitable<ScanResult> ask_spamd(asio::any_io_executor ex, Endpoint where, std::string file, std::uint64_t size,
-                                      std::chrono::milliseconds timeout) {
+namespace {
+
+/// What one scanner is asked: its protocol's bytes around the message, its size limit, its reply.
+struct Ask {
+  const char* name;  ///< "spamd"
+  std::uint64_t max_size;
+  const char* limit;  ///< what the limit is, for the result
+  std::string head, tail;
+  bool framed;
+  ScanResult (*parse)(std::string_view);
+};
+
+asio::awaitable<ScanResult> ask(asio::any_io_executor ex, const Endpoint& where, std::string file, std::uint64_t size,
+                                std::chrono::milliseconds timeout, Ask a) {
   const auto start = std::chrono::steady_clock::now();
   ScanResult r;
-  if (size > spamd_max_size) {
-    r = not_checked(fmt::format("the message ({} octets) is over spamc's default limit of {} octets, so it was not sent; "
-                                "receivers that call spamd through spamc do not scan it either",
-                                size, spamd_max_size));
+  if (size > a.max_size) {
+    r = not_checked(fmt::format("the message ({} octets) is over {} of {} octets, so it was not sent; receivers with "
+                                "that default do not scan it either",
+                                size, a.limit, a.max_size));
   } else {
     std::string error;
-    const auto head = fmt::format("SYMBOLS SPAMC/1.5\r\nContent-length: {}\r\n\r\n", size);
-    const auto reply = co_await exchange_at(ex, where, head, file, false, "", timeout, &error);
-    r = error.empty() ? parse_spamd_reply(reply) : not_checked(error);
+    const auto reply = co_await exchange_at(ex, where, std::move(a.head), std::move(file), a.framed, std::move(a.tail), timeout, &error);
+    r = error.empty() ? a.parse(reply) : not_checked(error);
   }
-  r.scanner = "spamd at " + where.shown();
+  r.scanner = fmt::format("{} at {}", a.name, where.shown());
   r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   co_return r;
 }
 
+}  // namespace
+
+asio::awaitable<ScanResult> ask_spamd(asio::any_io_executor ex, Endpoint where, std::string file, std::uint64_t size,
+                                      std::chrono::milliseconds timeout) {
+  // Built before the co_await: GCC 12 mishandles a braced temporary inside one.
+  Ask a{"spamd", spamd_max_size, "spamc's default limit (-s)",
+        fmt::format("SYMBOLS SPAMC/1.5\r\nContent-length: {}\r\n\r\n", size), "", false, parse_spamd_reply};
+  co_return co_await ask(ex, where, std::move(file), size, timeout, std::move(a));
+}
+
 asio::awaitable<ScanResult> ask_clamd(asio::any_io_executor ex, Endpoint where, std::string file, std::uint64_t size,
                                       std::chrono::milliseconds timeout) {
-  const auto start = std::chrono::steady_clock::now();
-  ScanResult r;
-  if (size > clamd_max_size) {
-    r = not_checked(fmt::format("the message ({} octets) is over clamd's default StreamMaxLength of {} octets, so it "
-                                "was not sent",
-                                size, clamd_max_size));
-  } else {
-    std::string error;
-    const std::string head("zINSTREAM\0", 10), tail(4, '\0');
-    const auto reply = co_await exchange_at(ex, where, head, file, true, tail, timeout, &error);
-    r = error.empty() ? parse_clamd_reply(reply) : not_checked(error);
-  }
-  r.scanner = "clamd at " + where.shown();
-  r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  co_return r;
+  Ask a{"clamd", clamd_max_size, "clamd's default StreamMaxLength", std::string("zINSTREAM\0", 10), std::string(4, '\0'), true,
+        parse_clamd_reply};
+  co_return co_await ask(ex, where, std::move(file), size, timeout, std::move(a));
 }
 
 }  // namespace bp::probes::scan

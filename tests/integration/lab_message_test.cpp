@@ -21,20 +21,7 @@ namespace {
 /// A message written for one test: headers, a text body, and attachments (name, bytes) in base64.
 std::string write_message(const std::string& from, const std::vector<std::pair<std::string, std::string>>& attachments,
                           const std::string& body = "Hello.\r\n") {
-  static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  auto base64 = [](const std::string& in) {
-    std::string out;
-    for (std::size_t i = 0; i < in.size(); i += 3) {
-      const auto byte = [&](std::size_t k) { return k < in.size() ? static_cast<unsigned>(static_cast<unsigned char>(in[k])) : 0u; };
-      const unsigned v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-      out += b64[(v >> 18) & 63];
-      out += b64[(v >> 12) & 63];
-      out += i + 1 < in.size() ? b64[(v >> 6) & 63] : '=';
-      out += i + 2 < in.size() ? b64[v & 63] : '=';
-      if ((i / 3 + 1) % 19 == 0) out += "\r\n";
-    }
-    return out + "\r\n";
-  };
+  const auto base64 = lab::base64_lines;
   std::string m = "From: " + from + "\r\nTo: postmaster@example.org\r\nSubject: test\r\n"
                   "Date: Mon, 30 Nov 2026 12:00:00 +0000\r\nMessage-ID: <lab@example.com>\r\nMIME-Version: 1.0\r\n";
   if (attachments.empty()) {

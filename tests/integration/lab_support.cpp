@@ -1,5 +1,7 @@
 #include "lab_support.hpp"
 
+#include <base64_lines.hpp>
+
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -83,5 +85,7 @@ json predict(const std::string& from, const std::string& to, int want_rc) {
   REQUIRE(r.j.is_object());
   return r.j;
 }
+
+std::string base64_lines(const std::string& bytes) { return ::bp::test::base64_lines(bytes); }
 
 }  // namespace lab

@@ -38,6 +38,9 @@ json check_one(const std::string& domain, int want_rc);
 /// \return the finding codes of one domain's object.
 std::set<std::string> codes(const json& domain);
 
+/// Base64 in MIME's lines of 76 characters (tests/support/base64_lines.hpp).
+std::string base64_lines(const std::string& bytes);
+
 /// `predict --json`, its exit code checked.
 json predict(const std::string& from, const std::string& to, int want_rc);
 

@@ -1,6 +1,7 @@
 #include "message.hpp"
 
 #include <doctest/doctest.h>
+#include <base64_lines.hpp>
 #include <temp_file.hpp>
 
 #include <algorithm>
@@ -150,18 +151,7 @@ std::string zip_base64(const std::vector<std::string>& names) {
   zip_source_close(out);
   zip_source_free(out);
   zip_error_fini(&error);
-  static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string text;
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    const auto byte = [&](std::size_t k) { return k < bytes.size() ? static_cast<unsigned>(static_cast<unsigned char>(bytes[k])) : 0u; };
-    const unsigned v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-    text += b64[(v >> 18) & 63];
-    text += b64[(v >> 12) & 63];
-    text += i + 1 < bytes.size() ? b64[(v >> 6) & 63] : '=';
-    text += i + 2 < bytes.size() ? b64[v & 63] : '=';
-    if ((i / 3 + 1) % 19 == 0) text += "\r\n";
-  }
-  return text + "\r\n";
+  return bp::test::base64_lines(bytes);
 }
 
 }  // namespace
