@@ -152,6 +152,8 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
   void submit(std::unique_ptr<Query> q);
   /// Sends queued questions while slots are free (fails them once stopped).
   void drain();
+  void drain_soon();
+  bool drain_posted{false};
   void send(std::unique_ptr<Query> q);
   void on_reply(const Query& q, int status, const char* status_text, const unsigned char* packet, std::size_t len);
 };
@@ -428,7 +430,21 @@ void Resolver::Core::ask(const std::shared_ptr<Entry>& entry, const std::string&
 
 void Resolver::Core::submit(std::unique_ptr<Query> q) {
   queued.push_back(std::move(q));
-  drain();
+  drain_soon();
+}
+
+// Questions asked while the loop runs one handler are sent together once the
+// handlers queued before them have run, rather than one by one between other
+// work: the server's workers wake once for a burst instead of for each datagram.
+void Resolver::Core::drain_soon() {
+  if (drain_posted) return;
+  drain_posted = true;
+  asio::post(ex, [weak = weak_from_this()] {
+    if (auto c = weak.lock()) {
+      c->drain_posted = false;
+      c->drain();
+    }
+  });
 }
 
 void Resolver::Core::drain() {
@@ -504,7 +520,7 @@ void Resolver::Core::on_reply(const Query& q, int status, const char* status_tex
   } else {
     q.entry->complete(std::move(result));
   }
-  drain();
+  drain_soon();
 }
 
 }  // namespace bp::resolver
