@@ -233,8 +233,8 @@ Exit codes (docs/exit-codes.md):
                       "judged as a receiver would at the end of DATA");
   predict->add_option("--size", msg.size, "the SIZE= the sender declares at MAIL FROM, in octets (RFC 1870)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 50));
-  predict->add_option("--spamd", msg.spamd, "ask SpamAssassin's spamd at HOST[:PORT] (default port 783) about --message")
-      ->type_name("HOST:PORT");
+  predict->add_option("--spamd", msg.spamd, "ask SpamAssassin's spamd at SOCKET or HOST[:PORT] (default port 783) about --message")
+      ->type_name("SOCKET|HOST:PORT");
   predict->add_option("--clamd", msg.clamd, "ask ClamAV's clamd at SOCKET or HOST[:PORT] (default port 3310) about --message")
       ->type_name("SOCKET|HOST:PORT");
   predict->add_option("--zone", o.zones, "also query this blocklist zone (ZONE or ZONE:domain; repeatable)")

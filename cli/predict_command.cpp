@@ -47,7 +47,7 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
     plan.questions.from_domain = probes::from_domain(*plan.input.message);
   }
   for (auto [spec, name, port, unix_ok, slot] :
-       {std::tuple{&m.spamd, "--spamd", std::uint16_t{783}, false, &plan.scans.spamd},
+       {std::tuple{&m.spamd, "--spamd", std::uint16_t{783}, true, &plan.scans.spamd},
         std::tuple{&m.clamd, "--clamd", std::uint16_t{3310}, true, &plan.scans.clamd}}) {
     if (spec->empty()) continue;
     if (m.message.empty()) throw UsageError(fmt::format("{} needs --message: there is nothing to scan", name));

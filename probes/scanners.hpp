@@ -9,8 +9,8 @@
  *	the reply says whether it is spam, its score against the threshold, and
  *	the rules that fired. ask_clamd() speaks clamd's INSTREAM: the message in
  *	length-prefixed chunks, a zero-length chunk, and the reply "stream: OK"
- *	or "stream: NAME FOUND". Either connects to a TCP address or, for clamd,
- *	a Unix socket. Every exchange is bounded: one deadline for the whole of
+ *	or "stream: NAME FOUND". Either connects to a TCP address or a Unix
+ *	socket. Every exchange is bounded: one deadline for the whole of
  *	it, and at most 64 KiB of reply.
  *
  *	What is not sent: a message over spamc's default limit (500 KB, spamc
