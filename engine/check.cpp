@@ -130,16 +130,17 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     b.smtp = std::move(sm);
     co_return b;
   };
-  auto keys = [&]() -> asio::awaitable<std::vector<probes::Finding>> {
-    if (!cx.settings.dkim) co_return std::vector<probes::Finding>{};
+  // Each of these is absent when turned off (--no-dkim, --no-delegation, --no-dnssec).
+  auto keys = [&]() -> asio::awaitable<std::optional<probes::dkim::KeysReport>> {
+    if (!cx.settings.dkim) co_return std::nullopt;
     co_return co_await probes::dkim::check_keys(r, domain, cx.settings.dkim_selectors);
   };
-  auto name_servers = [&]() -> asio::awaitable<std::vector<probes::Finding>> {
-    if (!cx.settings.delegation) co_return std::vector<probes::Finding>{};
+  auto name_servers = [&]() -> asio::awaitable<std::optional<probes::delegation::Report>> {
+    if (!cx.settings.delegation) co_return std::nullopt;
     co_return co_await probes::delegation::check_delegation(r, domain, policy);
   };
-  auto signing = [&]() -> asio::awaitable<std::vector<probes::Finding>> {
-    if (!cx.settings.dnssec) co_return std::vector<probes::Finding>{};
+  auto signing = [&]() -> asio::awaitable<std::optional<probes::dnssec::Report>> {
+    if (!cx.settings.dnssec) co_return std::nullopt;
     co_return co_await probes::dnssec::check_dnssec(r, domain);
   };
   auto transport_options = cx.settings.transport;
@@ -164,7 +165,10 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     if (!(gone && f.code == "dmarc.none")) d.findings.push_back(f);
   }
   if (!gone) {
-    for (auto& f : dkim_keys) d.findings.push_back(std::move(f));
+    if (dkim_keys) {
+      for (auto& f : dkim_keys->findings) d.findings.push_back(std::move(f));
+      d.dkim_keys = std::move(dkim_keys->keys);
+    }
     for (auto& f : transport.findings) d.findings.push_back(std::move(f));
     if (transport.policy) {
       for (auto& f : probes::transport::policy_findings(domain, *transport.policy, d.mx, d.smtp ? &*d.smtp : nullptr)) {
@@ -178,8 +182,14 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
       f.checked = false;
       d.findings.push_back(std::move(f));
     }
-    for (auto& f : delegation) d.findings.push_back(std::move(f));
-    for (auto& f : dnssec) d.findings.push_back(std::move(f));
+    if (delegation) {
+      for (auto& f : delegation->findings) d.findings.push_back(std::move(f));
+      d.delegation = std::move(delegation->facts);
+    }
+    if (dnssec) {
+      for (auto& f : dnssec->findings) d.findings.push_back(std::move(f));
+      d.dnssec = std::move(dnssec->facts);
+    }
   }
   // The single addresses SPF authorizes go on the blocklists too (wider ranges are named
   // as skipped), within what is left of the per-domain bound (limits::dnsbl_targets).

@@ -225,7 +225,34 @@ asio::awaitable<Lookup> ask_server(asio::any_io_executor ex, std::chrono::millis
 }
 }  // namespace
 
-asio::awaitable<std::vector<Finding>> check_delegation(resolver::Resolver& r, std::string domain, AddressPolicy policy) {
+Facts delegation_facts(const Gathered& g) {
+  Facts f;
+  if (g.ns.ok()) {
+    for (const auto& rec : g.ns->records) {
+      if (rec.type == RrType::ns) f.ns.push_back(rec.target);
+    }
+  }
+  f.apex = !f.ns.empty();
+  for (const auto& s : g.servers) {
+    ServerFact x;
+    x.host = s.host;
+    x.address = s.address.address;
+    x.asked = s.asked;
+    if (s.asked) {
+      x.outcome = s.soa.ok() ? "answer" : std::string(resolver::to_string(s.soa.error().kind));
+      if (s.soa.ok()) {
+        x.authoritative = s.soa->authoritative;
+        for (const auto& rec : s.soa->records) {
+          if (rec.type == RrType::soa) x.serial = rec.serial;
+        }
+      }
+    }
+    f.servers.push_back(std::move(x));
+  }
+  return f;
+}
+
+asio::awaitable<Report> check_delegation(resolver::Resolver& r, std::string domain, AddressPolicy policy) {
   Gathered g;
   g.domain = resolver::normalize_name(domain);
   {
@@ -282,7 +309,7 @@ asio::awaitable<std::vector<Finding>> check_delegation(resolver::Resolver& r, st
       for (std::size_t k = 0; k < asked.size(); ++k) g.servers[asked[k]].soa = std::move(direct[k]);
     }
   }
-  co_return delegation_findings(g);
+  co_return Report{delegation_findings(g), delegation_facts(g)};
 }
 
 }  // namespace bp::probes::delegation

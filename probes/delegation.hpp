@@ -31,6 +31,8 @@
 
 #include <asio/awaitable.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,7 +68,30 @@ inline constexpr std::size_t max_servers = 16;
 /// Pure: the findings for the gathered evidence.
 std::vector<Finding> delegation_findings(const Gathered& g);
 
+/// What each name server said, for the report's JSON.
+struct ServerFact {
+  std::string host, address;
+  bool asked{false};
+  std::string outcome;  ///< "answer", "refused", "timeout", ... ("" when not asked)
+  bool authoritative{false};
+  std::optional<std::uint32_t> serial;
+};
+
+struct Facts {
+  bool apex{false};              ///< the name has NS records of its own
+  std::vector<std::string> ns;   ///< the NS names
+  std::vector<ServerFact> servers;
+};
+
+/// Pure: the facts of the gathered evidence.
+Facts delegation_facts(const Gathered& g);
+
+struct Report {
+  std::vector<Finding> findings;
+  Facts facts;
+};
+
 /// Gathers the evidence for `domain` (`r` must outlive the coroutine) and judges it.
-asio::awaitable<std::vector<Finding>> check_delegation(resolver::Resolver& r, std::string domain, AddressPolicy policy);
+asio::awaitable<Report> check_delegation(resolver::Resolver& r, std::string domain, AddressPolicy policy);
 
 }  // namespace bp::probes::delegation

@@ -85,8 +85,21 @@ inline const std::vector<std::string> common_selectors{"default", "selector1", "
 /// given the TXT lookup (RFC 6376 section 3.6.1; RFC 8301 key sizes; RFC 8463).
 std::vector<Finding> key_findings(const std::string& name, const resolver::Lookup& txt, bool asked_for);
 
+/// One selector's key as the report's JSON gives it.
+struct KeyFact {
+  std::string selector;
+  std::string name;    ///< selector._domainkey.domain
+  bool found{false};   ///< a TXT record is there
+  std::string result;  ///< the code of its finding: "dkim.key-ok", "dkim.key-weak", ... ("" for an absent common selector)
+};
+
+struct KeysReport {
+  std::vector<Finding> findings;
+  std::vector<KeyFact> keys;
+};
+
 /// The keys of `domain` at `selectors` (or the common ones when empty), looked up at once.
-asio::awaitable<std::vector<Finding>> check_keys(resolver::Resolver& r, std::string domain, std::vector<std::string> selectors);
+asio::awaitable<KeysReport> check_keys(resolver::Resolver& r, std::string domain, std::vector<std::string> selectors);
 
 /// Findings for the signatures, and for a From: domain no passing signature aligns with.
 std::vector<Finding> dkim_findings(const std::vector<SignatureResult>& results, const std::string& from_domain);

@@ -131,7 +131,7 @@ std::vector<Finding> key_findings(const std::string& name, const resolver::Looku
   return out;
 }
 
-asio::awaitable<std::vector<Finding>> check_keys(resolver::Resolver& r, std::string domain, std::vector<std::string> selectors) {
+asio::awaitable<KeysReport> check_keys(resolver::Resolver& r, std::string domain, std::vector<std::string> selectors) {
   const bool asked = !selectors.empty();
   if (!asked) selectors = common_selectors;
   std::vector<resolver::Resolver::Question> ops;
@@ -141,9 +141,15 @@ asio::awaitable<std::vector<Finding>> check_keys(resolver::Resolver& r, std::str
     ops.push_back({names.back(), resolver::RrType::txt});
   }
   auto answers = co_await r.lookup_all(std::move(ops));
-  std::vector<Finding> out;
+  KeysReport rep;
+  auto& out = rep.findings;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    for (auto& f : key_findings(names[i], answers[i], asked)) out.push_back(std::move(f));
+    KeyFact k{selectors[i], names[i], answers[i].ok(), {}};
+    for (auto& f : key_findings(names[i], answers[i], asked)) {
+      if (k.result.empty()) k.result = f.code;
+      out.push_back(std::move(f));
+    }
+    rep.keys.push_back(std::move(k));
   }
   const bool found = std::any_of(answers.begin(), answers.end(), [](const resolver::Lookup& l) { return l.ok(); });
   if (!asked && !found) {
@@ -153,7 +159,7 @@ asio::awaitable<std::vector<Finding>> check_keys(resolver::Resolver& r, std::str
     f.reference = "RFC 6376 section 3.6.2.1";
     out.push_back(std::move(f));
   }
-  co_return out;
+  co_return rep;
 }
 
 

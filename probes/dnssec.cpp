@@ -111,7 +111,24 @@ std::vector<Finding> dnssec_findings(const Gathered& g) {
   return out;
 }
 
-asio::awaitable<std::vector<Finding>> check_dnssec(resolver::Resolver& r, std::string domain) {
+Facts dnssec_facts(const Gathered& g) {
+  Facts f;
+  const auto& soa = g.soa_unchecked && !g.soa.ok() ? *g.soa_unchecked : g.soa;
+  const auto& dnskey = g.dnskey_unchecked && !g.dnskey.ok() ? *g.dnskey_unchecked : g.dnskey;
+  f.apex = has_records(soa, RrType::soa);
+  f.signed_zone = has_records(dnskey, RrType::dnskey);
+  f.ds = has_records(g.ds, RrType::ds);
+  f.validated = g.dnskey.ok() && g.ds.ok() && g.dnskey->authenticated && g.ds->authenticated;
+  f.bogus = g.dnskey_unchecked && has_records(*g.dnskey_unchecked, RrType::dnskey) && !g.dnskey.ok();
+  if (dnskey.ok()) {
+    for (const auto& r : dnskey->records) {
+      if (r.type == RrType::dnskey) f.keys.push_back(fmt::format("{} {}", r.key_flags_or_tag, r.algorithm));
+    }
+  }
+  return f;
+}
+
+asio::awaitable<Report> check_dnssec(resolver::Resolver& r, std::string domain) {
   Gathered g;
   g.domain = resolver::normalize_name(domain);
   std::vector<resolver::Resolver::Question> q;
@@ -129,7 +146,7 @@ asio::awaitable<std::vector<Finding>> check_dnssec(resolver::Resolver& r, std::s
     g.soa_unchecked = std::move(soa);
     g.dnskey_unchecked = std::move(dnskey);
   }
-  co_return dnssec_findings(g);
+  co_return Report{dnssec_findings(g), dnssec_facts(g)};
 }
 
 }  // namespace bp::probes::dnssec

@@ -44,10 +44,28 @@ struct Gathered {
   std::optional<resolver::Lookup> soa_unchecked, dnskey_unchecked;
 };
 
+/// What was found, for the report's JSON.
+struct Facts {
+  bool apex{false};       ///< the name has an SOA of its own (only an apex is judged)
+  bool signed_zone{false};  ///< DNSKEY records
+  bool ds{false};         ///< DS records at the parent
+  bool validated{false};  ///< both answers carried AD
+  bool bogus{false};      ///< SERVFAIL that answers with CD=1
+  std::vector<std::string> keys;  ///< "257 13" (flags, algorithm) of each DNSKEY
+};
+
+/// Pure: the facts of the gathered answers.
+Facts dnssec_facts(const Gathered& g);
+
+struct Report {
+  std::vector<Finding> findings;
+  Facts facts;
+};
+
 /// Pure: the findings for the gathered answers.
 std::vector<Finding> dnssec_findings(const Gathered& g);
 
 /// Gathers the answers for `domain` (`r` must outlive the coroutine) and judges them.
-asio::awaitable<std::vector<Finding>> check_dnssec(resolver::Resolver& r, std::string domain);
+asio::awaitable<Report> check_dnssec(resolver::Resolver& r, std::string domain);
 
 }  // namespace bp::probes::dnssec

@@ -23,6 +23,9 @@
 #include <spf/lint.hpp>
 #include <dmarc/dmarc.hpp>
 #include <dnsbl/dnsbl.hpp>
+#include <delegation.hpp>
+#include <dkim.hpp>
+#include <dnssec.hpp>
 #include <mta_sts.hpp>
 #include <smtp.hpp>
 
@@ -59,6 +62,9 @@ struct DomainResult {
   std::vector<std::string> dnsbl_skipped;  ///< SPF ranges too wide to query address by address
   std::optional<probes::SmtpReport> smtp;  ///< absent with --no-smtp
   std::optional<probes::transport::PolicyFetch> mta_sts;  ///< the policy fetch a valid _mta-sts record led to
+  std::optional<std::vector<probes::dkim::KeyFact>> dkim_keys;  ///< absent with --no-dkim
+  std::optional<probes::delegation::Facts> delegation;          ///< absent with --no-delegation
+  std::optional<probes::dnssec::Facts> dnssec;                  ///< absent with --no-dnssec
   std::vector<probes::Finding> findings;
   std::optional<Comparison> compare;       ///< with --compare
   double elapsed_ms{0};                    ///< how long the domain's check took

@@ -50,6 +50,23 @@ void write_domain(JsonWriter& w, const DomainResult& r, bool verbose, bool jsonl
     for (const auto& f : r.compare->removed) write_finding(w, f);
     w.end_array().end_object();
   }
+  if (r.delegation) {
+    w.key("delegation").begin_object().field("apex", r.delegation->apex).field("ns", r.delegation->ns).key("servers").begin_array();
+    for (const auto& s : r.delegation->servers) {
+      w.begin_object().field("address", s.address).field("asked", s.asked).field("authoritative", s.authoritative);
+      w.field("host", s.host).field("outcome", s.outcome);
+      if (s.serial) w.field("serial", static_cast<std::int64_t>(*s.serial));
+      w.end_object();
+    }
+    w.end_array().end_object();
+  }
+  if (r.dkim_keys) {
+    w.key("dkim_keys").begin_array();
+    for (const auto& k : *r.dkim_keys) {
+      w.begin_object().field("found", k.found).field("name", k.name).field("result", k.result).field("selector", k.selector).end_object();
+    }
+    w.end_array();
+  }
   w.key("dmarc").begin_object();
   write_dmarc_fields(w, r.dmarc);
   w.end_object();
@@ -59,6 +76,10 @@ void write_domain(JsonWriter& w, const DomainResult& r, bool verbose, bool jsonl
     w.field("state", probes::dnsbl::to_string(x.verdict.state)).field("target", x.target).end_object();
   }
   w.end_array().field("skipped", r.dnsbl_skipped).end_object();
+  if (r.dnssec) {
+    w.key("dnssec").begin_object().field("apex", r.dnssec->apex).field("bogus", r.dnssec->bogus).field("ds", r.dnssec->ds);
+    w.field("keys", r.dnssec->keys).field("signed", r.dnssec->signed_zone).field("validated", r.dnssec->validated).end_object();
+  }
   w.field("domain", r.domain);
   w.key("findings").begin_array();
   for (const auto& f : r.findings) write_finding(w, f);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 #include <unistd.h>
 
@@ -25,6 +26,12 @@ TEST_CASE("check: DKIM keys at the selectors given, or at the common ones, each 
     CHECK(c.count(code) == 1);
   }
   CHECK(keys.rc == 1);  // a key under 1024 bits, a broken one and a missing one are errors
+  // The JSON facts: each selector asked, whether a record is there, and its result.
+  std::map<std::string, std::string> results;
+  for (const auto& k : keys.j["domains"][0]["dkim_keys"]) results[k["selector"].get<std::string>()] = k["result"].get<std::string>();
+  CHECK(results["k512"] == "dkim.key-weak");
+  CHECK(results["revoked"] == "dkim.key-revoked");
+  CHECK(results["missing"] == "dkim.key-missing");
   // A 4 kB record (over TCP: too long for UDP) whose p= is not a key: one finding, quickly.
   auto huge = bp("check --json" + std::string(routable) + " --dkim-selector huge dkimkeys.example.net");
   REQUIRE(huge.j.is_object());
@@ -51,6 +58,7 @@ TEST_CASE("check: DKIM keys at the selectors given, or at the common ones, each 
   auto none = bp("check --json --no-dkim" + std::string(routable) + " example.com");
   REQUIRE(none.j.is_object());
   CHECK(codes(none.j["domains"][0]).count("dkim.no-key-found") == 0);
+  CHECK_FALSE(none.j["domains"][0].contains("dkim_keys"));
   CHECK(bp("check --no-dkim --dkim-selector x example.com").rc == 2);
 }
 
@@ -95,6 +103,18 @@ TEST_CASE("check: the delegation: each way a name server fails, SOA timers, serv
   REQUIRE(mismatch != nullptr);
   CHECK((*mismatch)["summary"].get<std::string>().find("1 from old.serial.example (192.0.2.51)") != std::string::npos);
   CHECK((*mismatch)["summary"].get<std::string>().find("2 from ns.example.com (192.0.2.53)") != std::string::npos);
+  // The JSON facts: each server asked, with its answer and serial.
+  std::map<std::string, std::int64_t> serials;
+  for (const auto& s : doms[1]["delegation"]["servers"]) {
+    CHECK(s["asked"] == true);
+    CHECK(s["outcome"] == "answer");
+    serials[s["address"].get<std::string>()] = s["serial"].get<std::int64_t>();
+  }
+  CHECK(serials == std::map<std::string, std::int64_t>{{"192.0.2.51", 1}, {"192.0.2.53", 2}});
+  CHECK(doms[0]["delegation"]["apex"] == true);
+  bool refused = false;
+  for (const auto& s : doms[0]["delegation"]["servers"]) refused = refused || (s["host"] == "refusing.deleg.example" && s["outcome"] == "refused");
+  CHECK(refused);
   // example.com: two name servers (both Knot) that answer with authority and agree.
   const json* ok = find(doms[2], "delegation.ok", "example.com");
   REQUIRE(ok != nullptr);
@@ -146,6 +166,16 @@ TEST_CASE("check: DNSSEC through a validating resolver: a chain of trust, an isl
   CHECK(codes(d[0]).count("dnssec.ok") == 1);
   CHECK(codes(d[1]).count("dnssec.no-ds") == 1);
   CHECK(codes(d[2]).count("dnssec.bogus") == 1);
+  // The JSON facts say the same.
+  CHECK(d[0]["dnssec"]["validated"] == true);
+  CHECK(d[0]["dnssec"]["ds"] == true);
+  CHECK(d[1]["dnssec"]["signed"] == true);
+  CHECK(d[1]["dnssec"]["ds"] == false);
+  CHECK(d[2]["dnssec"]["bogus"] == true);
+  CHECK(d[2]["dnssec"]["validated"] == false);
+  bool ksk = false;
+  for (const auto& k : d[0]["dnssec"]["keys"]) ksk = ksk || k == "257 13";
+  CHECK(ksk);
   // DANE: the TLSA record of signed.example's mail host came validated, so its match is a ✓ (ok);
   // island.example's mail host is mx1.example.com, whose TLSA answer is not validated: info.
   const auto dane_severity = [](const json& dom) {
