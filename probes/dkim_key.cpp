@@ -151,8 +151,10 @@ asio::awaitable<KeysReport> check_keys(resolver::Resolver& r, std::string domain
     }
     rep.keys.push_back(std::move(k));
   }
-  const bool found = std::any_of(answers.begin(), answers.end(), [](const resolver::Lookup& l) { return l.ok(); });
-  if (!asked && !found) {
+  // "No key" only when every common selector answered that there is none: failed lookups say nothing of it.
+  const bool none = std::all_of(answers.begin(), answers.end(),
+                                [](const resolver::Lookup& l) { return !l.ok() && resolver::is_negative(l.error().kind); });
+  if (!asked && none) {
     auto f = make_finding("dkim", "dkim.no-key-found", Severity::info, domain,
                           fmt::format("no DKIM key at the common selectors of {} ({} tried); name yours with --dkim-selector",
                                       domain, selectors.size()));

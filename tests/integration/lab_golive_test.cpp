@@ -197,6 +197,11 @@ TEST_CASE("check: DNSSEC through a validating resolver: a chain of trust, an isl
     }
   }
   CHECK(codes(d[2]).count("mx.lookup-failed") == 1);
+  // Lookups that failed say nothing of whether DKIM keys exist: no "no key found" for the bogus zone.
+  auto keys = bp("check --json --resolver 192.0.2.56 --no-smtp --no-delegation bogus.example");
+  REQUIRE(keys.j.is_object());
+  CHECK(codes(keys.j["domains"][0]).count("dkim.no-key-found") == 0);
+  CHECK(codes(keys.j["domains"][0]).count("dkim.key-lookup-failed") == 1);
 }
 
 TEST_CASE("check: MTA-STS and TLS-RPT records, each problem on its fixture") {
