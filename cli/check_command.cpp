@@ -150,10 +150,10 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
   settings.transport.limits.connect = std::chrono::milliseconds(o.connect_timeout_ms);
   settings.transport.limits.total = std::chrono::milliseconds(o.smtp_timeout_ms);
   std::optional<probes::transport::PolicyMemory> memory;
-  if (!o.mta_sts_state.empty()) {
+  if (o.mta_sts_state) {
     if (o.no_mta_sts_fetch) throw UsageError("--mta-sts-state needs the policy fetched: drop --no-mta-sts-fetch");
     try {
-      memory = probes::transport::PolicyMemory::load(o.mta_sts_state);
+      memory = probes::transport::PolicyMemory::load(*o.mta_sts_state);
     } catch (const std::runtime_error& e) {
       throw UsageError(e.what());
     }
@@ -223,7 +223,7 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
   writer.finish(dns.info());
   if (memory) {
     try {
-      memory->save(o.mta_sts_state);
+      memory->save(*o.mta_sts_state);
     } catch (const std::runtime_error& e) {
       std::fflush(stdout);
       std::fprintf(stderr, "bounceprobe: error: %s\n", e.what());

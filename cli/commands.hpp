@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,7 @@ struct CommonOptions {
   bool no_delegation{false};                ///< check: no name server checks
   bool no_dnssec{false};                    ///< check: no DNSKEY/DS lookups
   bool no_mta_sts_fetch{false};             ///< check: the _mta-sts record only, no HTTPS fetch of the policy
-  std::string mta_sts_state;                ///< check: policies remembered between runs (JSON file)
+  std::optional<std::string> mta_sts_state; ///< check: policies remembered between runs (JSON file)
   std::string catalog_file;
   std::string profile_file;
   std::vector<std::string> dnsbl_resolvers;  ///< resolvers for blocklist queries (Spamhaus refuses public ones)
@@ -88,8 +89,8 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& domains);
 struct MessageOptions {
   std::string message;        ///< predict --message FILE|-
   std::uint64_t size{0};      ///< predict --size BYTES: SIZE= at MAIL FROM
-  std::string spamd;          ///< predict --spamd HOST[:PORT]: ask SpamAssassin's spamd
-  std::string clamd;          ///< predict --clamd SOCKET|HOST[:PORT]: ask ClamAV's clamd
+  std::optional<std::string> spamd;  ///< predict --spamd SOCKET|HOST[:PORT]: ask SpamAssassin's spamd (given empty: an error)
+  std::optional<std::string> clamd;  ///< predict --clamd SOCKET|HOST[:PORT]: ask ClamAV's clamd
 };
 int run_predict(const CommonOptions& o, const std::string& from, const std::string& to,
                 const std::vector<std::string>& ips, const std::vector<std::string>& dkim_pass, const MessageOptions& m);

@@ -46,15 +46,13 @@ int run_predict(const CommonOptions& o, const std::string& from, const std::stri
     // DMARC is judged on the From: header's domain (RFC 7489 section 3.1), not the envelope's.
     plan.questions.from_domain = probes::from_domain(*plan.input.message);
   }
-  for (auto [spec, name, port, unix_ok, slot] :
-       {std::tuple{&m.spamd, "--spamd", std::uint16_t{783}, true, &plan.scans.spamd},
-        std::tuple{&m.clamd, "--clamd", std::uint16_t{3310}, true, &plan.scans.clamd}}) {
-    if (spec->empty()) continue;
+  for (auto [spec, name, port, slot] : {std::tuple{&m.spamd, "--spamd", std::uint16_t{783}, &plan.scans.spamd},
+                                         std::tuple{&m.clamd, "--clamd", std::uint16_t{3310}, &plan.scans.clamd}}) {
+    if (!*spec) continue;
     if (m.message.empty()) throw UsageError(fmt::format("{} needs --message: there is nothing to scan", name));
     std::string why;
-    *slot = probes::scan::parse_endpoint(*spec, port, unix_ok, &why);
-    if (!*slot) throw UsageError(fmt::format("{} '{}' is not {}: {}", name, probes::shown(*spec),
-                                             unix_ok ? "a socket path or HOST:PORT" : "HOST:PORT", why));
+    *slot = probes::scan::parse_endpoint(**spec, port, true, &why);
+    if (!*slot) throw UsageError(fmt::format("{} '{}' is not a socket path or HOST:PORT: {}", name, probes::shown(**spec), why));
   }
   plan.scans.timeout = std::chrono::milliseconds(o.smtp_timeout_ms);
   const auto& rc = plan.input.recipient_check;

@@ -20,18 +20,6 @@ namespace bp::probes::https {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 /// The next line of `s` from `pos` (LF or CRLF ended, the end not included); npos when no LF is there yet.
 std::size_t line_at(std::string_view s, std::size_t pos, std::string_view& line) {
   const auto nl = s.find('\n', pos);
@@ -59,7 +47,7 @@ Parsed chunked(std::string_view s, bool eof, const Limits& limits, Parsed p) {
       return eof ? malformed("the connection closed in the middle of the chunked body") : p;
     }
     line = line.substr(0, line.find(';'));  // chunk extensions are ignored
-    line = trim(line);
+    line = trim_ws(line);
     std::size_t size = 0;
     const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
     if (line.empty() || ec != std::errc{} || end != line.data() + line.size()) {
@@ -135,7 +123,7 @@ Parsed parse_from(std::string_view bytes, bool eof, const Limits& limits, int in
     return malformed(fmt::format("'{}' is not an HTTP/1.x status line", shown(std::string(status_line), 60)));
   }
   r.status = (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
-  r.reason = std::string(trim(status_line.substr(std::min<std::size_t>(13, status_line.size()))));
+  r.reason = std::string(trim_ws(status_line.substr(std::min<std::size_t>(13, status_line.size()))));
   std::optional<std::size_t> length;
   bool is_chunked = false;
   for (std::size_t i = 1; i < lines.size(); ++i) {
@@ -143,14 +131,14 @@ Parsed parse_from(std::string_view bytes, bool eof, const Limits& limits, int in
     if (colon == std::string_view::npos || colon == 0 || lines[i].front() == ' ' || lines[i].front() == '\t') {
       return malformed(fmt::format("'{}' is not a header field", shown(std::string(lines[i]), 60)));
     }
-    const auto name = lower(lines[i].substr(0, colon));
-    const auto value = trim(lines[i].substr(colon + 1));
+    const auto name = ascii_lower(lines[i].substr(0, colon));
+    const auto value = trim_ws(lines[i].substr(colon + 1));
     if (name == "content-type") {
       r.content_type = std::string(value);
     } else if (name == "location") {
       r.location = std::string(value);
     } else if (name == "transfer-encoding") {
-      is_chunked = lower(value).find("chunked") != std::string::npos;
+      is_chunked = ascii_lower(value).find("chunked") != std::string::npos;
     } else if (name == "content-length") {
       std::size_t n = 0;
       const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);

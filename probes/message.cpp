@@ -2,6 +2,7 @@
 
 #include "gmime_support.hpp"
 #include "limits.hpp"
+#include "text.hpp"
 
 #include <fmt/format.h>
 #include <zip.h>
@@ -48,8 +49,7 @@ class Scanner {
 };
 
 bool is_zip(const std::string& filename, const std::string& type) {
-  std::string lower = filename;
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = ascii_lower(filename);
   return (lower.size() > 4 && lower.compare(lower.size() - 4, 4, ".zip") == 0) || type == "application/zip" ||
          type == "application/x-zip-compressed";
 }

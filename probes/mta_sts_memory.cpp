@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -39,11 +40,21 @@ std::string policy_digest(const Policy& p) {
 
 PolicyMemory PolicyMemory::load(const std::string& path) {
   PolicyMemory m;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return m;
-    throw std::runtime_error(fmt::format("--mta-sts-state '{}' cannot be read: {}", shown(path), std::strerror(errno)));
+  // Whatever stops the state from being written is said now, not after the run.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto fail = [&](const std::string& why) {
+    return std::runtime_error(fmt::format("--mta-sts-state '{}' {}", shown(path), why));
+  };
+  if (path.empty()) throw fail("is not a file name");
+  if (fs::is_directory(path, ec)) throw fail("is a directory");
+  if (!fs::exists(path, ec)) {
+    const auto dir = fs::path(path).parent_path();
+    if (!dir.empty() && !fs::is_directory(dir, ec)) throw fail(fmt::format("cannot be written: no directory {}", shown(dir.string())));
+    return m;  // the first run: nothing remembered yet
   }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw fail(fmt::format("cannot be read: {}", std::strerror(errno)));
   std::stringstream ss;
   ss << in.rdbuf();
   const auto j = nlohmann::json::parse(ss.str(), nullptr, false);

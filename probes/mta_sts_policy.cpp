@@ -5,6 +5,7 @@
 #include "text.hpp"
 
 #include <async.hpp>
+#include <domain_name.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -20,19 +21,6 @@ namespace {
 
 constexpr const char* policy_path = "/.well-known/mta-sts.txt";
 constexpr long max_age_limit = 31557600;  // RFC 8461 section 3.2: about one year
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  while (!out.empty() && out.back() == '.') out.pop_back();
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 /// A host name an mx: pattern may carry after an optional "*.": letters, digits, hyphens, dots.
 bool plausible_name(std::string_view s) {
@@ -52,15 +40,15 @@ Policy parse_policy(std::string_view text) {
     auto line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     ++line_no;
-    line = trim(line);
+    line = trim_ws(line);
     if (line.empty()) continue;
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) {
       p.problems.push_back(fmt::format("line {} ('{}') is not \"key: value\"", line_no, shown(std::string(line), 40)));
       continue;
     }
-    const auto key = std::string(trim(line.substr(0, colon)));
-    const auto value = std::string(trim(line.substr(colon + 1)));
+    const auto key = std::string(trim_ws(line.substr(0, colon)));
+    const auto value = std::string(trim_ws(line.substr(colon + 1)));
     if (key == "version") {
       if (versions++ == 0) p.version = value;
     } else if (key == "mode") {
@@ -77,7 +65,7 @@ Policy parse_policy(std::string_view text) {
         p.max_age = n;
       }
     } else if (key == "mx") {
-      const auto pattern = lower(value);
+      const auto pattern = resolver::normalize_name(value);
       const auto name = pattern.rfind("*.", 0) == 0 ? std::string_view(pattern).substr(2) : std::string_view(pattern);
       if (!plausible_name(name)) {
         p.problems.push_back(fmt::format("mx '{}' is not a host name or *.name pattern", shown(value, 60)));
@@ -107,8 +95,8 @@ Policy parse_policy(std::string_view text) {
 }
 
 bool mx_matches(std::string_view pattern, std::string_view host) {
-  const auto p = lower(pattern);
-  const auto h = lower(host);
+  const auto p = resolver::normalize_name(pattern);
+  const auto h = resolver::normalize_name(host);
   if (p.rfind("*.", 0) != 0) return p == h;
   // "*.example.com" stands for exactly one label in front of example.com (section 4.1).
   const auto rest = std::string_view(p).substr(1);  // ".example.com"
@@ -224,8 +212,7 @@ std::vector<Finding> policy_findings(const std::string& domain, const PolicyFetc
         p, fetch_ref, fmt::format("serve the policy itself at {} with status 200", url)));
     return out;
   }
-  auto media = lower(resp.content_type.substr(0, resp.content_type.find(';')));
-  media = std::string(trim(media));
+  const auto media = ascii_lower(trim_ws(std::string_view(resp.content_type).substr(0, resp.content_type.find(';'))));
   if (media != "text/plain") {
     out.push_back(policy_finding("mta-sts.policy-content-type", Severity::error, domain,
                                  fmt::format("{} is served as '{}', not text/plain: senders that check the media type reject it",

@@ -67,14 +67,6 @@ std::optional<Endpoint> parse_endpoint(std::string_view spec, std::uint16_t defa
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n' || s.back() == '\0')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 ScanResult not_checked(std::string why) {
   ScanResult r;
   r.verdict = Verdict::not_checked;
@@ -86,7 +78,7 @@ ScanResult not_checked(std::string why) {
 
 ScanResult parse_spamd_reply(std::string_view reply) {
   const auto eol = reply.find('\n');
-  const auto status = trim(reply.substr(0, eol));
+  const auto status = trim_ws(reply.substr(0, eol));
   // "SPAMD/1.1 0 EX_OK": the protocol, a code (0 is success), a text.
   if (status.rfind("SPAMD/", 0) != 0) {
     return not_checked(fmt::format("not a spamd reply: '{}'", shown(std::string(status), 60)));
@@ -101,24 +93,24 @@ ScanResult parse_spamd_reply(std::string_view reply) {
   const auto at = head.find("\nSpam:");
   if (at == std::string_view::npos) return not_checked("spamd's reply has no Spam: line");
   auto line = head.substr(at + 6);
-  line = trim(line.substr(0, line.find('\n')));
+  line = trim_ws(line.substr(0, line.find('\n')));
   const auto semi = line.find(';');
-  const auto flag = trim(line.substr(0, semi));
+  const auto flag = trim_ws(line.substr(0, semi));
   if (semi == std::string_view::npos || (flag != "True" && flag != "False" && flag != "Yes" && flag != "No")) {
     return not_checked(fmt::format("spamd's Spam: line '{}' is not understood", shown(std::string(line), 60)));
   }
-  auto score = trim(line.substr(semi + 1));
+  auto score = trim_ws(line.substr(semi + 1));
   const auto slash = score.find('/');
   ScanResult r;
   r.verdict = (flag == "True" || flag == "Yes") ? Verdict::flagged : Verdict::clean;
   r.detail = slash == std::string_view::npos
                  ? fmt::format("score {}", score)
-                 : fmt::format("score {} of {}", trim(score.substr(0, slash)), trim(score.substr(slash + 1)));
-  std::string_view rules = trim(body);
+                 : fmt::format("score {} of {}", trim_ws(score.substr(0, slash)), trim_ws(score.substr(slash + 1)));
+  std::string_view rules = trim_ws(body);
   std::size_t i = 0;
   while (i < rules.size() && r.rules.size() < 100) {
     auto comma = rules.find(',', i);
-    auto name = trim(rules.substr(i, comma == std::string_view::npos ? std::string_view::npos : comma - i));
+    auto name = trim_ws(rules.substr(i, comma == std::string_view::npos ? std::string_view::npos : comma - i));
     if (!name.empty()) r.rules.emplace_back(name.substr(0, 64));
     if (comma == std::string_view::npos) break;
     i = comma + 1;
@@ -127,7 +119,8 @@ ScanResult parse_spamd_reply(std::string_view reply) {
 }
 
 ScanResult parse_clamd_reply(std::string_view reply) {
-  auto line = trim(reply);
+  while (!reply.empty() && reply.back() == '\0') reply.remove_suffix(1);  // clamd ends a reply with NUL in z-mode
+  auto line = trim_ws(reply);
   if (line.rfind("stream: ", 0) == 0) line.remove_prefix(8);
   if (line == "OK") {
     ScanResult r;

@@ -6,6 +6,21 @@
 
 namespace bp::probes {
 
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string_view trim_ws(std::string_view s) {
+  const auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && ws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && ws(s.back())) s.remove_suffix(1);
+  return s;
+}
+
 std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t* code_point) {
   const auto b0 = static_cast<std::uint8_t>(s[i]);
   std::size_t n = 0;

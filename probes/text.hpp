@@ -34,4 +34,10 @@ std::string escaped(std::string_view s);
 /// \return escaped(s), cut to about `max` characters with "... (N bytes)" when longer.
 std::string shown(std::string_view s, std::size_t max = 80);
 
+/// \return `s` with ASCII letters in lower case (protocol tokens: header names, media types).
+std::string ascii_lower(std::string_view s);
+
+/// \return `s` without the spaces, tabs, CRs and LFs at either end.
+std::string_view trim_ws(std::string_view s);
+
 }  // namespace bp::probes

@@ -354,6 +354,13 @@ TEST_CASE("check --mta-sts-state: the policy remembered as a sender caches it; a
   auto bad = bp(args);
   CHECK(bad.rc == 2);
   CHECK(bad.err.find("is not a state file: not a JSON object") != std::string::npos);
+  // What would stop the state from being written is said before the run.
+  auto dir_state = bp("check --no-smtp --mta-sts-state " + std::string(dir) + " sts.example.net");
+  CHECK(dir_state.rc == 2);
+  CHECK(dir_state.err == "bounceprobe: error: --mta-sts-state '" + std::string(dir) + "' is a directory\n");
+  auto no_dir = bp("check --no-smtp --mta-sts-state /nonexistent/dir/state.json sts.example.net");
+  CHECK(no_dir.rc == 2);
+  CHECK(no_dir.err.find("cannot be written: no directory /nonexistent/dir") != std::string::npos);
   std::remove(state.c_str());
   rmdir(dir);
 }

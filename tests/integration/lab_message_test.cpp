@@ -238,6 +238,9 @@ TEST_CASE("predict --spamd and --clamd: the real scanners answer for spam and vi
   CHECK(gone.j["verdict"] == "accept");
   // Usage: a scanner without a message, a host name instead of an address, a socket for spamd.
   CHECK(bp("predict --from a@example.com --to b@example.org --spamd 192.0.2.57").rc == 2);
+  auto empty = bp(std::string(predict_args) + " --spamd '' --message " + clean);  // an unset variable is not "no scanner"
+  CHECK(empty.rc == 2);
+  CHECK(empty.err == "bounceprobe: error: --spamd '' is not a socket path or HOST:PORT: empty\n");
   auto named = bp(std::string(predict_args) + " --clamd scanner.example:3310 --message " + clean);
   CHECK(named.rc == 2);
   CHECK(named.err == "bounceprobe: error: --clamd 'scanner.example:3310' is not a socket path or HOST:PORT: 'scanner.example' is not an IP address\n");
