@@ -19,6 +19,7 @@
 #include "result.hpp"
 
 #include <array>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -88,6 +89,37 @@ struct Failure {
   std::string zone_file;  ///< the zone file that answered ("" for DNS)
 };
 
-using Lookup = Result<Answer, Failure>;
+/// The answer or failure for one question. Answers are shared, not copied: the
+/// run's cache and every asker of the same question hold the same immutable
+/// value, so handing an answer out costs a reference count, not a copy of its
+/// records. Reading goes through const access; mut() gives a private copy to
+/// change (copied only when the value is shared).
+class [[nodiscard]] Lookup {
+ public:
+  using Value = Result<Answer, Failure>;
+  Lookup() : p_(empty()) {}
+  Lookup(Answer a) : p_(std::make_shared<Value>(std::move(a))) {}   // NOLINT: implicit by design
+  Lookup(Failure f) : p_(std::make_shared<Value>(std::move(f))) {}  // NOLINT: implicit by design
+
+  bool ok() const noexcept { return p_->ok(); }
+  explicit operator bool() const noexcept { return ok(); }
+  const Answer& value() const { return p_->value(); }
+  const Failure& error() const { return p_->error(); }
+  const Answer* operator->() const { return &p_->value(); }
+  const Answer& operator*() const { return p_->value(); }
+
+  /// \return this lookup's own value to change: copied first if another holder shares it.
+  Value& mut() {
+    if (p_.use_count() != 1) p_ = std::make_shared<Value>(*p_);
+    return *p_;
+  }
+
+ private:
+  static const std::shared_ptr<Value>& empty() {
+    static const std::shared_ptr<Value> e = std::make_shared<Value>();
+    return e;
+  }
+  std::shared_ptr<Value> p_;
+};
 
 }  // namespace bp::resolver

@@ -384,9 +384,10 @@ asio::awaitable<Lookup> Resolver::lookup(std::string name, RrType type) {
     key = Key{normalize_name(part.back()), type};
   }
   if (!chain.empty()) {
-    auto& tail = result.ok() ? result->cname_chain : result.error().cname_chain;
+    auto& v = result.mut();
+    auto& tail = v.ok() ? v->cname_chain : v.error().cname_chain;
     tail.insert(tail.begin(), chain.begin(), chain.end());
-    if (result.ok()) result->qname = normalize_name(name);
+    if (v.ok()) v->qname = normalize_name(name);
   }
   co_return result;
 }
@@ -417,8 +418,9 @@ void Resolver::Core::ask(const std::shared_ptr<Entry>& entry, const std::string&
     if (const std::string* origin = options.overlay->covering(name)) {
       const auto& file = options.overlay->file_of(*origin);
       Lookup answer = parse_reply(*options.overlay->reply(name, type), name, type);
-      (answer.ok() ? answer->zone_file : answer.error().zone_file) = file;
-      if (!answer.ok() && answer.error().detail.empty()) answer.error().detail = std::string(to_string(answer.error().kind));
+      auto& v = answer.mut();
+      (v.ok() ? v->zone_file : v.error().zone_file) = file;
+      if (!v.ok() && v.error().detail.empty()) v.error().detail = std::string(to_string(v.error().kind));
       log.add(QueryRecord{name, type, 1, answer.ok() ? "answer" : std::string(to_string(answer.error().kind)),
                           "from zone file " + file, {}, {}, 0});
       entry->complete(std::move(answer));
