@@ -64,7 +64,7 @@ report::Confirmation confirm_by_probing(const CommonOptions& o, const ExplainOpt
   std::vector<std::string> ips;
   if ((probe == "dnsbl" || probe == "rdns") && !t.ip.empty()) ips.push_back(t.ip);
   if (probe == "dnsbl" && !t.sender_domain.empty()) ips.push_back(t.sender_domain);
-  auto lists = probe == "dnsbl" ? dnsbl_lists(o) : std::vector<probes::dnsbl::DnsList>{};
+  auto lists = probe == "dnsbl" ? dnsbl_lists(o) : std::make_shared<const std::vector<probes::dnsbl::DnsList>>();
   std::optional<probes::SmtpOptions> smtp;
   if (probe == "smtp" && !t.recipient.empty()) {
     smtp = smtp_options(o, "");

@@ -179,7 +179,7 @@ void emit(const std::string& text) { std::fwrite(text.data(), 1, text.size(), st
 void emit_json(const nlohmann::json& j) { emit(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"); }
 
 
-std::vector<probes::dnsbl::DnsList> dnsbl_lists(const CommonOptions& o) {
+probes::dnsbl::Lists dnsbl_lists(const CommonOptions& o) {
   auto lists = probes::dnsbl::builtin_lists();
   if (!o.spamhaus_key.empty()) {
     try {
@@ -195,7 +195,7 @@ std::vector<probes::dnsbl::DnsList> dnsbl_lists(const CommonOptions& o) {
       throw UsageError(e.what());
     }
   }
-  return lists;
+  return std::make_shared<const std::vector<probes::dnsbl::DnsList>>(std::move(lists));
 }
 
 std::chrono::milliseconds target_deadline(const CommonOptions& o) {

@@ -154,6 +154,6 @@ void emit(const std::string& text);
 /// Bytes from the network need not be UTF-8: invalid sequences are replaced, never fatal.
 void emit_json(const nlohmann::json& j);
 
-std::vector<probes::dnsbl::DnsList> dnsbl_lists(const CommonOptions& o);
+probes::dnsbl::Lists dnsbl_lists(const CommonOptions& o);
 
 }  // namespace bp::cli

@@ -329,7 +329,7 @@ asio::awaitable<std::size_t> run_checks(const CheckContext& cx, TargetSource& so
   auto ex = co_await asio::this_coro::executor;
   // The blocklist zones are tested once per run, from the first moment: a domain's
   // blocklist queries then wait only for its own addresses, not for the zone tests.
-  probes::dnsbl::prefetch_zone_tests(cx.blr, cx.settings.lists);
+  probes::dnsbl::prefetch_zone_tests(cx.blr, *cx.settings.lists);
   // Finished items wait here for their turn (input order), keyed by their position.
   struct Done {
     Target target;

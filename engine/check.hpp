@@ -40,7 +40,7 @@ namespace bp::engine {
 
 struct CheckSettings {
   probes::AddressPolicy policy;
-  std::vector<probes::dnsbl::DnsList> lists;
+  probes::dnsbl::Lists lists;
   std::optional<probes::SmtpOptions> smtp;  ///< absent: DNS only
   bool relay_test{false};
   std::string relay_to;

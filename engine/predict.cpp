@@ -24,9 +24,9 @@ asio::awaitable<std::map<std::string, std::string>> client_names(resolver::Resol
 }
 
 asio::awaitable<std::optional<probes::dnsbl::DnsblReport>> maybe_dnsbl(resolver::Resolver& r, std::vector<std::string> targets,
-                                                                      std::vector<probes::dnsbl::DnsList> lists) {
+                                                                      probes::dnsbl::Lists lists) {
   if (targets.empty()) co_return std::nullopt;
-  co_return co_await probes::dnsbl::check_dnsbl(r, std::move(targets), lists);
+  co_return co_await probes::dnsbl::check_dnsbl(r, std::move(targets), std::move(lists));
 }
 
 asio::awaitable<std::optional<probes::dmarc::DmarcDiscovery>> maybe_dmarc(resolver::Resolver& r, std::string domain) {
@@ -63,7 +63,7 @@ asio::awaitable<Evidence> gather(resolver::Resolver& r, resolver::Resolver& blr,
 }
 
 PredictPlan plan_predict(const std::string& from, const std::string& to, const std::vector<std::string>& ips,
-                         const std::string& helo, std::vector<probes::dnsbl::DnsList> lists, probes::AddressPolicy policy,
+                         const std::string& helo, probes::dnsbl::Lists lists, probes::AddressPolicy policy,
                          std::optional<probes::SmtpOptions> smtp, bool relay_test, const std::string& relay_to) {
   PredictPlan p;
   auto& in = p.input;

@@ -53,7 +53,7 @@ struct Questions {
   std::optional<probes::spf::SpfQuery> spf;
   std::vector<std::string> blocklist_targets;
   std::vector<std::string> client_ips;  ///< forward-confirmed reverse names are looked up for these
-  std::vector<probes::dnsbl::DnsList> lists;
+  probes::dnsbl::Lists lists;
   probes::AddressPolicy policy;
   std::optional<probes::SmtpOptions> smtp;
 };
@@ -78,7 +78,7 @@ struct PredictPlan {
 /// Pure: from --from, --to, --ip and the HELO name, what to ask. `smtp` is the dialogue's
 /// settings (its script is filled in here), absent with --no-smtp.
 PredictPlan plan_predict(const std::string& from, const std::string& to, const std::vector<std::string>& ips,
-                         const std::string& helo, std::vector<probes::dnsbl::DnsList> lists, probes::AddressPolicy policy,
+                         const std::string& helo, probes::dnsbl::Lists lists, probes::AddressPolicy policy,
                          std::optional<probes::SmtpOptions> smtp, bool relay_test, const std::string& relay_to);
 
 /// Asks the plan's questions and fills its input with the evidence. `r`, `blr`, `gate`,

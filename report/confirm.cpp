@@ -162,7 +162,7 @@ Confirmation confirm(const Reasons& reasons, const std::string& reason, const Co
       switch (r.verdict.state) {
         case probes::dnsbl::State::listed:
           ++listed;
-          c.evidence.push_back(fmt::format("{} listed on {} ({} {})", r.target, r.list_name, r.verdict.code, r.verdict.meaning));
+          c.evidence.push_back(fmt::format("{} listed on {} ({} {})", r.target, r.list_name(), r.verdict.code, r.verdict.meaning));
           break;
         case probes::dnsbl::State::clean: ++clean; break;
         case probes::dnsbl::State::not_checked: ++unchecked; break;

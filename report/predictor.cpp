@@ -378,15 +378,15 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
       }
       std::set<std::string> skipped;
       for (const auto& res : in.dnsbl->results) {
-        if (res.verdict.state == probes::dnsbl::State::not_checked && skipped.insert(res.list_id).second) {
-          p.not_checked.push_back(fmt::format("{}: {} not checked ({})", r, res.list_name, res.verdict.reason));
+        if (res.verdict.state == probes::dnsbl::State::not_checked && skipped.insert(res.list_id()).second) {
+          p.not_checked.push_back(fmt::format("{}: {} not checked ({})", r, res.list_name(), res.verdict.reason));
         }
       }
       bool hit = false;
       for (const auto& ip : in.ips) {
         for (const auto& rule : check.rules) {
           for (const auto& res : in.dnsbl->results) {
-            if (res.target != ip || res.list_id != rule.list || res.verdict.state != probes::dnsbl::State::listed) continue;
+            if (res.target != ip || res.list_id() != rule.list || res.verdict.state != probes::dnsbl::State::listed) continue;
             if (!rule.sublist.empty() && rule.sublist != res.verdict.sublist) continue;
             const std::string first_code = res.verdict.code.substr(0, res.verdict.code.find(','));
             if (!rule.code.empty()) {
@@ -396,11 +396,11 @@ Prediction predict(const Profile& profile, const PredictInput& in) {
             }
             std::vector<probes::Evidence> ev{{res.query + " A", res.verdict.code}};
             if (!res.txt.empty()) ev.push_back({res.query + " TXT", res.txt});
-            const std::string code = res.list_id == "provider-aggregate" ? first_code : "127.5.0.2";
+            const std::string code = res.list_id() == "provider-aggregate" ? first_code : "127.5.0.2";
             // Postfix names the client by its verified reverse name, or "unknown".
             const auto name = in.client_names.find(ip);
             auto b = bounce(ctx, check, rule.entry,
-                            fmt::format("{} is listed on {} ({}{}){}", ip, res.list_name, res.verdict.code,
+                            fmt::format("{} is listed on {} ({}{}){}", ip, res.list_name(), res.verdict.code,
                                         res.verdict.sublist.empty() ? "" : ": " + res.verdict.sublist,
                                         res.txt.empty() ? "" : "; the list says: " + res.txt),
                             ev,

@@ -72,7 +72,7 @@ void write_domain(JsonWriter& w, const DomainResult& r, bool verbose, bool jsonl
   w.end_object();
   w.key("dnsbl").begin_object().key("results").begin_array();
   for (const auto& x : r.dnsbl.results) {
-    w.begin_object().field("code", x.verdict.code).field("list", x.list_id).field("reason", x.verdict.reason);
+    w.begin_object().field("code", x.verdict.code).field("list", x.list_id()).field("reason", x.verdict.reason);
     w.field("state", probes::dnsbl::to_string(x.verdict.state)).field("target", x.target).end_object();
   }
   w.end_array().field("skipped", r.dnsbl_skipped).end_object();

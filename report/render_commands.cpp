@@ -184,10 +184,10 @@ std::string dmarc_text(const probes::dmarc::DmarcDiscovery& d, const RunInfo& ru
 json dnsbl_json(const probes::dnsbl::DnsblReport& r, const RunInfo& run, bool verbose) {
   json results = json::array();
   for (const auto& x : r.results) {
-    json j = {{"target", x.target}, {"list", x.list_id}, {"name", x.list_name}, {"zone", x.zone}, {"query", x.query},
+    json j = {{"target", x.target}, {"list", x.list_id()}, {"name", x.list_name()}, {"zone", x.zone()}, {"query", x.query},
               {"state", probes::dnsbl::to_string(x.verdict.state)}, {"code", x.verdict.code},
               {"sublist", x.verdict.sublist}, {"meaning", x.verdict.meaning}, {"reason", x.verdict.reason},
-              {"txt", x.txt}, {"removal", x.removal}};
+              {"txt", x.txt}, {"removal", x.removal()}};
     results.push_back(j);
   }
   json fs = json::array();

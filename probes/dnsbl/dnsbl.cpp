@@ -249,9 +249,11 @@ void prefetch_zone_tests(resolver::Resolver& r, const std::vector<DnsList>& list
   }
 }
 
-asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, const std::vector<DnsList>& lists,
+asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, Lists all_lists,
                                          std::size_t max_targets, bool clean_findings) {
   DnsblReport rep;
+  rep.lists = std::move(all_lists);
+  const auto& lists = *rep.lists;
   {
     std::set<std::string> seen;
     std::vector<std::string> distinct;
@@ -295,28 +297,32 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
     for (std::size_t k = 0; k < live.size(); ++k) by_list[live[k]] = health[k];
   }
 
+  // One job per (target, list) to ask; a result is made for each, in place, and
+  // refers to its list rather than copying the list's strings.
   struct Job {
+    std::size_t result;  ///< index in rep.results
     std::size_t list;
-    std::string target, query;
   };
   std::vector<Job> jobs;
-  for (const auto& t : targets) {
+  std::vector<resolver::Resolver::Question> questions;
+  rep.results.reserve(targets.size() * lists.size());
+  for (auto& t : targets) {
     for (std::size_t i = 0; i < lists.size(); ++i) {
       const auto& l = lists[i];
       auto q = l.zone.empty() ? std::string{} : query_name(l, t);
-      Result res{t, l.id, l.name, l.zone, q, {}, {}, l.removal};
+      if (!l.zone.empty() && q.empty()) continue;  // an IP on a domain list or the reverse: not applicable
+      Result res{t, &l, {}, {}, {}};
       if (l.zone.empty()) {
         res.verdict.reason = l.note.empty() ? "no public zone" : l.note;
-        rep.results.push_back(std::move(res));
-        continue;
-      }
-      if (q.empty()) continue;  // an IP on a domain list or the reverse: not applicable
-      if (!by_list[i].usable) {
+      } else if (!by_list[i].usable) {
+        res.query = std::move(q);
         res.verdict.reason = by_list[i].why;
-        rep.results.push_back(std::move(res));
-        continue;
+      } else {
+        jobs.push_back({rep.results.size(), i});
+        res.query = q;
+        questions.push_back({std::move(q), RrType::a});
       }
-      jobs.push_back({i, t, q});
+      rep.results.push_back(std::move(res));
     }
   }
   // Each zone gets at most per_zone_inflight queries at once; zones run side by side.
@@ -325,9 +331,6 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
   for (const auto& j : jobs) ++per_list[j.list];
   if (std::all_of(per_list.begin(), per_list.end(), [](const auto& z) { return z.second <= per_zone_inflight; })) {
     // The usual case (a few addresses): every question at once.
-    std::vector<resolver::Resolver::Question> questions;
-    questions.reserve(jobs.size());
-    for (const auto& j : jobs) questions.push_back({j.query, RrType::a});
     answers = co_await r.lookup_all(std::move(questions));
   } else {
     answers.resize(jobs.size());
@@ -337,7 +340,7 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
     std::vector<std::vector<std::size_t>> order;
     for (auto& [list, idx] : by_zone) {
       std::vector<std::string> names;
-      for (auto k : idx) names.push_back(jobs[k].query);
+      for (auto k : idx) names.push_back(questions[k].name);
       zones.push_back(ask_in_window(r, std::move(names)));
       order.push_back(idx);
     }
@@ -347,10 +350,10 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
     }
   }
   for (std::size_t k = 0; k < jobs.size(); ++k) {
-    const auto& l = lists[jobs[k].list];
-    Result res{jobs[k].target, l.id, l.name, l.zone, jobs[k].query, classify(l, answers[k]), {}, l.removal};
+    auto& res = rep.results[jobs[k].result];
+    res.verdict = classify(*res.list, answers[k]);
     if (res.verdict.state == State::listed) {
-      auto txt = co_await r.lookup(jobs[k].query, RrType::txt);
+      auto txt = co_await r.lookup(res.query, RrType::txt);
       if (txt.ok()) {
         for (const auto& rec : txt->records) {
           std::string s;
@@ -360,47 +363,46 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
         if (res.txt.size() > max_txt) res.txt = res.txt.substr(0, max_txt) + "...";
       }
     }
-    rep.results.push_back(std::move(res));
   }
   std::set<std::string> noted;
   for (const auto& res : rep.results) {
     // A list with no public zone is one finding, not one per target.
-    if (res.zone.empty() && !noted.insert(res.list_id).second) continue;
+    if (res.zone().empty() && !noted.insert(res.list_id()).second) continue;
     if (!clean_findings && res.verdict.state == State::clean) continue;
     Finding f;
     f.probe = "dnsbl";
     f.subject = res.target;
-    f.evidence.push_back(Evidence{res.query.empty() ? res.list_name : res.query + " A", res.verdict.code.empty() ? std::string(to_string(res.verdict.state)) : res.verdict.code});
+    f.evidence.push_back(Evidence{res.query.empty() ? res.list_name() : res.query + " A", res.verdict.code.empty() ? std::string(to_string(res.verdict.state)) : res.verdict.code});
     if (!res.txt.empty()) f.evidence.push_back(Evidence{res.query + " TXT", res.txt});
     switch (res.verdict.state) {
       case State::listed:
         f.code = res.verdict.unknown_code ? "dnsbl.listed-unknown-code" : "dnsbl.listed";
         f.severity = Severity::error;
-        f.summary = fmt::format("{} is listed on {}{}: {} ({})", res.target, res.list_name,
-                                res.verdict.sublist.empty() || res.list_name.find(res.verdict.sublist) != std::string::npos
+        f.summary = fmt::format("{} is listed on {}{}: {} ({})", res.target, res.list_name(),
+                                res.verdict.sublist.empty() || res.list_name().find(res.verdict.sublist) != std::string::npos
                                     ? ""
                                     : " " + res.verdict.sublist,
                                 res.verdict.meaning, res.verdict.code);
-        f.fix = fmt::format("fix the cause, then request removal: {}", res.removal);
+        f.fix = fmt::format("fix the cause, then request removal: {}", res.removal());
         break;
       case State::clean:
         f.code = "dnsbl.clean";
         f.severity = Severity::ok;
-        f.summary = fmt::format("{} is not listed on {}", res.target, res.list_name);
+        f.summary = fmt::format("{} is not listed on {}", res.target, res.list_name());
         break;
       case State::not_checked:
-        if (res.zone.empty()) {
+        if (res.zone().empty()) {
           // A fact about the list, not about the target: info, while the result itself stays not_checked.
           f.code = "dnsbl.no-public-zone";
           f.severity = Severity::info;
-          f.summary = fmt::format("{}: not checked ({})", res.list_name, res.verdict.reason);
+          f.summary = fmt::format("{}: not checked ({})", res.list_name(), res.verdict.reason);
           break;
         }
         f.code = "dnsbl.not-checked";
         f.severity = Severity::warning;
         f.checked = false;
-        f.summary = res.zone.empty() ? fmt::format("{}: not checked ({})", res.list_name, res.verdict.reason)
-                                     : fmt::format("{} on {}: not checked ({})", res.target, res.list_name, res.verdict.reason);
+        f.summary = res.zone().empty() ? fmt::format("{}: not checked ({})", res.list_name(), res.verdict.reason)
+                                     : fmt::format("{} on {}: not checked ({})", res.target, res.list_name(), res.verdict.reason);
         if (res.verdict.reason.find("public or open resolver") != std::string::npos ||
             res.verdict.reason.find("excessive") != std::string::npos) {
           f.fix = "use your own recursive resolver for blocklists (--dnsbl-resolver) or a Spamhaus Data Query Service key";

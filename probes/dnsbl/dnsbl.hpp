@@ -26,6 +26,7 @@
 
 #include <asio/awaitable.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ struct DnsList {
   bool public_zone{true};
   std::vector<Code> codes, errors;
 };
+
+/// A run's lists, shared: each result refers to its list instead of copying its strings.
+using Lists = std::shared_ptr<const std::vector<DnsList>>;
 
 /// \return the built-in lists; throws std::runtime_error on malformed data.
 const std::vector<DnsList>& builtin_lists();
@@ -77,15 +81,21 @@ Verdict classify(const DnsList& list, const resolver::Lookup& answer);
 
 struct Result {
   std::string target;
-  std::string list_id, list_name, zone, query;
+  const DnsList* list{nullptr};  ///< the list asked, kept alive by the report's `lists`
+  std::string query;
   Verdict verdict;
   std::string txt;
-  std::string removal;
+
+  const std::string& list_id() const { return list->id; }
+  const std::string& list_name() const { return list->name; }
+  const std::string& zone() const { return list->zone; }
+  const std::string& removal() const { return list->removal; }
 };
 
 struct DnsblReport {
   std::vector<Result> results;
   std::vector<Finding> findings;
+  Lists lists;  ///< the lists the results refer to
 };
 
 /// Starts each list's RFC 5782 test queries without waiting: a run calls it once,
@@ -97,8 +107,8 @@ void prefetch_zone_tests(resolver::Resolver& r, const std::vector<DnsList>& list
 /// many (targets the DNS chose are bounded; ones a user typed need not be).
 /// `clean_findings` false: a clean result gets no finding of its own (check sums
 /// them up in one line from the results), which spares a finding per target and
-/// list on every domain of a batch. `r` and `lists` must outlive the coroutine.
-asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, const std::vector<DnsList>& lists,
+/// list on every domain of a batch. `r` must outlive the coroutine.
+asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, Lists lists,
                                          std::size_t max_targets = limits::dnsbl_targets, bool clean_findings = true);
 
 }  // namespace bp::probes::dnsbl
