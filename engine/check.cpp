@@ -95,7 +95,6 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
   auto r = cx.r.with_deadline(until);
   auto blr = cx.blr.with_deadline(until);
   auto policy = cx.settings.policy;
-  using namespace asio::experimental::awaitable_operators;
   report::DomainResult d;
   d.domain = domain;
   // The dialogue needs only the MX answer.
@@ -124,8 +123,12 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
       }
     }
     b.targets.insert(targets.begin(), targets.end());
-    auto [bl, sm] = co_await (probes::dnsbl::check_dnsbl(blr, targets, cx.settings.lists, probes::limits::dnsbl_targets, false) &&
-                              maybe_smtp(cx.r, cx.gate, b.mx, std::move(smtp)));
+    if (!smtp) {
+      b.dnsbl = co_await probes::dnsbl::check_dnsbl(blr, std::move(targets), cx.settings.lists, probes::limits::dnsbl_targets, false);
+      co_return b;
+    }
+    auto [bl, sm] = co_await all(probes::dnsbl::check_dnsbl(blr, targets, cx.settings.lists, probes::limits::dnsbl_targets, false),
+                                 maybe_smtp(cx.r, cx.gate, b.mx, std::move(smtp)));
     b.dnsbl = std::move(bl);
     b.smtp = std::move(sm);
     co_return b;
@@ -146,8 +149,8 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
   auto transport_options = cx.settings.transport;
   transport_options.addresses = policy;
   auto [branch, spf, dm, dkim_keys, transport, delegation, dnssec] =
-      co_await (mx_branch() && probes::spf::lint_spf(r, domain) && probes::dmarc::discover_dmarc(r, domain, true) && keys() &&
-                probes::transport::check_transport(r, domain, transport_options) && name_servers() && signing());
+      co_await all(mx_branch(), probes::spf::lint_spf(r, domain), probes::dmarc::discover_dmarc(r, domain, true), keys(),
+                   probes::transport::check_transport(r, domain, transport_options), name_servers(), signing());
   d.mx = std::move(branch.mx);
   d.spf = std::move(spf);
   d.dmarc = std::move(dm);

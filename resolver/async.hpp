@@ -15,6 +15,13 @@
  *	own coroutine on the caller's executor; the caller resumes when all have
  *	finished. Results keep the order of the inputs. An exception from any
  *	operation is rethrown (exceptions are bugs here, not outcomes).
+ *
+ *	all(a, b, c...) is the same over a fixed set of operations of different
+ *	types: the first runs in the caller's coroutine, each other one as its
+ *	own, and the caller resumes with the tuple of results once all finished.
+ *	It costs one spawn per operation after the first, where the experimental
+ *	awaitable operators (a && b && c) cost a coroutine, a parallel group and a
+ *	cancellation signal per operator and a spawn per operand.
  *--*/
 #pragma once
 
@@ -31,6 +38,8 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace bp {
@@ -138,6 +147,51 @@ asio::awaitable<std::vector<T>> when_all(std::vector<asio::awaitable<T>> ops) {
   out.reserve(state->results.size());
   for (auto& r : state->results) out.push_back(std::move(*r));
   co_return out;
+}
+
+namespace detail {
+template <typename... Ts>
+struct AllState {
+  AllState(asio::any_io_executor ex, std::size_t n) : remaining(n), done(std::move(ex)) {}
+  std::tuple<std::optional<Ts>...> results;
+  std::size_t remaining;
+  Event done;
+  std::exception_ptr error;
+};
+
+template <typename State, typename... Ts, std::size_t... I>
+void spawn_each(const asio::any_io_executor& ex, const std::shared_ptr<State>& state, std::index_sequence<I...>,
+                asio::awaitable<Ts>&... ops) {
+  (asio::co_spawn(ex, std::move(ops),
+                  [state](std::exception_ptr e, Ts value) {
+                    if (e) {
+                      if (!state->error) state->error = e;
+                    } else {
+                      std::get<I>(state->results).emplace(std::move(value));
+                    }
+                    if (--state->remaining == 0) state->done.set();
+                  }),
+   ...);
+}
+}  // namespace detail
+
+/// \return every operation's result, once all have finished (see the description).
+template <typename T0, typename... Ts>
+asio::awaitable<std::tuple<T0, Ts...>> all(asio::awaitable<T0> first, asio::awaitable<Ts>... rest) {
+  auto ex = co_await asio::this_coro::executor;
+  auto state = std::make_shared<detail::AllState<Ts...>>(ex, sizeof...(Ts));
+  detail::spawn_each(ex, state, std::index_sequence_for<Ts...>{}, rest...);
+  std::optional<T0> head;
+  std::exception_ptr head_error;
+  try {
+    head.emplace(co_await std::move(first));
+  } catch (...) {
+    head_error = std::current_exception();  // the others may use the caller's state: they finish first
+  }
+  if (state->remaining > 0) co_await state->done.wait();
+  if (head_error) std::rethrow_exception(head_error);
+  if (state->error) std::rethrow_exception(state->error);
+  co_return std::apply([&](auto&... r) { return std::tuple<T0, Ts...>(std::move(*head), std::move(*r)...); }, state->results);
 }
 
 }  // namespace bp
