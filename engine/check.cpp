@@ -65,7 +65,7 @@ asio::awaitable<report::DomainResult> check_domain(const CheckContext& cx, std::
     d.elapsed_ms = elapsed();
     co_return d;
   }
-  CheckContext live{*cx.live, cx.blr, cx.gate, cx.catalog, cx.settings, nullptr};
+  CheckContext live{*cx.live, cx.blr, cx.gate, cx.catalog, cx.settings, nullptr, cx.zone_health};
   using namespace asio::experimental::awaitable_operators;
   auto [changed, before] = co_await (check_one(cx, domain) && check_one(live, domain));
   changed.compare = compare_findings(before.findings, changed.findings);
@@ -124,10 +124,12 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     }
     b.targets.insert(targets.begin(), targets.end());
     if (!smtp) {
-      b.dnsbl = co_await probes::dnsbl::check_dnsbl(blr, std::move(targets), cx.settings.lists, probes::limits::dnsbl_targets, false);
+      b.dnsbl = co_await probes::dnsbl::check_dnsbl(blr, std::move(targets), cx.settings.lists, probes::limits::dnsbl_targets,
+                                                    false, cx.zone_health.get());
       co_return b;
     }
-    auto [bl, sm] = co_await all(probes::dnsbl::check_dnsbl(blr, targets, cx.settings.lists, probes::limits::dnsbl_targets, false),
+    auto [bl, sm] = co_await all(probes::dnsbl::check_dnsbl(blr, targets, cx.settings.lists, probes::limits::dnsbl_targets,
+                                                            false, cx.zone_health.get()),
                                  maybe_smtp(cx.r, cx.gate, b.mx, std::move(smtp)));
     b.dnsbl = std::move(bl);
     b.smtp = std::move(sm);
@@ -216,7 +218,7 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     extra.resize(room);
   }
   if (!extra.empty()) {
-    auto more = co_await probes::dnsbl::check_dnsbl(blr, extra, cx.settings.lists, extra.size(), false);
+    auto more = co_await probes::dnsbl::check_dnsbl(blr, extra, cx.settings.lists, extra.size(), false, cx.zone_health.get());
     for (auto& x : more.results) d.dnsbl.results.push_back(std::move(x));
     for (auto& f : more.findings) d.dnsbl.findings.push_back(std::move(f));
   }

@@ -62,6 +62,8 @@ struct CheckContext {
   /// --compare: the resolver without the zone files; each domain is also checked
   /// against it, and the result lists what the files add and remove.
   resolver::Resolver* live{nullptr};
+  /// The blocklist zones' health, judged once per run (blr and settings.lists).
+  std::shared_ptr<probes::dnsbl::ZoneHealth> zone_health{std::make_shared<probes::dnsbl::ZoneHealth>()};
 };
 
 /// One domain's whole check (and its comparison with live DNS when cx.live is set).

@@ -77,11 +77,6 @@ asio::awaitable<std::vector<Lookup>> ask_in_window(resolver::Resolver& r, std::v
   co_return std::move(w->answers);
 }
 
-struct Health {
-  bool usable{true};
-  std::string why;
-};
-
 /// RFC 5782 section 5: an IP list lists 127.0.0.2 and not 127.0.0.1; a domain list lists TEST and not INVALID.
 std::pair<std::string, std::string> test_names(const DnsList& list) {
   const bool ip = list.kind == "ip";
@@ -94,7 +89,7 @@ Health health_of(const DnsList& list, const Lookup& listed, const Lookup& unlist
   auto negative = classify(list, unlisted);
   if (positive.state == State::not_checked && !positive.reason.empty() && !listed.ok() &&
       !resolver::is_negative(listed.error().kind)) {
-    return Health{false, fmt::format("the zone's test entry could not be looked up: {}", listed.error().detail)};
+    return Health{false, fmt::format("the zone's test entry could not be looked up: {}", listed.error().detail), false};
   }
   if (positive.state != State::listed) {
     return Health{false, positive.state == State::not_checked && !positive.reason.empty()
@@ -250,7 +245,7 @@ void prefetch_zone_tests(resolver::Resolver& r, const std::vector<DnsList>& list
 }
 
 asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, Lists all_lists,
-                                         std::size_t max_targets, bool clean_findings) {
+                                         std::size_t max_targets, bool clean_findings, ZoneHealth* zone_health) {
   DnsblReport rep;
   rep.lists = std::move(all_lists);
   const auto& lists = *rep.lists;
@@ -277,24 +272,40 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
   // Zone health first (all zones at once), then every (target, list) at once. The
   // tests are asked once per run: once answered, a zone's health is read from the
   // cache here without a coroutine.
-  std::map<std::size_t, Health> by_list;
+  // A zone judged earlier in the run (`zone_health`) is not judged again.
+  std::vector<Health> judged(lists.size());
+  std::vector<const Health*> by_list(lists.size(), nullptr);
+  if (zone_health != nullptr) zone_health->by_list.resize(lists.size());
   std::vector<asio::awaitable<Health>> health_ops;
   std::vector<std::size_t> live;
   for (std::size_t i = 0; i < lists.size(); ++i) {
     if (lists[i].zone.empty()) continue;
+    if (zone_health != nullptr && zone_health->by_list[i]) {
+      by_list[i] = &*zone_health->by_list[i];
+      continue;
+    }
     const auto [listed, unlisted] = test_names(lists[i]);
     const Lookup* a = r.peek(listed, RrType::a);
     const Lookup* b = a != nullptr ? r.peek(unlisted, RrType::a) : nullptr;
     if (a != nullptr && b != nullptr) {
-      by_list[i] = health_of(lists[i], *a, *b);
-      continue;
+      judged[i] = health_of(lists[i], *a, *b);
+      by_list[i] = &judged[i];
+    } else {
+      health_ops.push_back(test_zone(r, lists[i]));
+      live.push_back(i);
     }
-    health_ops.push_back(test_zone(r, lists[i]));
-    live.push_back(i);
   }
   if (!health_ops.empty()) {
     auto health = co_await when_all(std::move(health_ops));
-    for (std::size_t k = 0; k < live.size(); ++k) by_list[live[k]] = health[k];
+    for (std::size_t k = 0; k < live.size(); ++k) {
+      judged[live[k]] = std::move(health[k]);
+      by_list[live[k]] = &judged[live[k]];
+    }
+  }
+  if (zone_health != nullptr) {
+    for (std::size_t i = 0; i < lists.size(); ++i) {
+      if (by_list[i] != nullptr && by_list[i]->settled && !zone_health->by_list[i]) zone_health->by_list[i] = *by_list[i];
+    }
   }
 
   // One job per (target, list) to ask; a result is made for each, in place, and
@@ -314,9 +325,9 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
       Result res{t, &l, {}, {}, {}};
       if (l.zone.empty()) {
         res.verdict.reason = l.note.empty() ? "no public zone" : l.note;
-      } else if (!by_list[i].usable) {
+      } else if (!by_list[i]->usable) {
         res.query = std::move(q);
-        res.verdict.reason = by_list[i].why;
+        res.verdict.reason = by_list[i]->why;
       } else {
         jobs.push_back({rep.results.size(), i});
         res.query = q;

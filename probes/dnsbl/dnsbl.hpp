@@ -27,6 +27,7 @@
 #include <asio/awaitable.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,20 @@ struct DnsblReport {
   Lists lists;  ///< the lists the results refer to
 };
 
+/// Whether a zone can be read through the run's resolver, from its RFC 5782 test entries.
+struct Health {
+  bool usable{true};
+  std::string why;
+  bool settled{true};  ///< false when a test entry could not be looked up (a timeout): judged again later
+};
+
+/// The zones' health for one run and one set of lists: each zone is judged
+/// once, when its test entries have answered, and read from here after that,
+/// rather than from the resolver's cache for every target of a batch.
+struct ZoneHealth {
+  std::vector<std::optional<Health>> by_list;  ///< by index in the lists
+};
+
 /// Starts each list's RFC 5782 test queries without waiting: a run calls it once,
 /// first, so that the zone tests are answered by the time the first targets are known.
 void prefetch_zone_tests(resolver::Resolver& r, const std::vector<DnsList>& lists);
@@ -107,8 +122,11 @@ void prefetch_zone_tests(resolver::Resolver& r, const std::vector<DnsList>& list
 /// many (targets the DNS chose are bounded; ones a user typed need not be).
 /// `clean_findings` false: a clean result gets no finding of its own (check sums
 /// them up in one line from the results), which spares a finding per target and
-/// list on every domain of a batch. `r` must outlive the coroutine.
+/// list on every domain of a batch. `zone_health` (if any) keeps the zones' health
+/// for later calls with the same lists and resolver. `r` and `zone_health` must
+/// outlive the coroutine.
 asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std::string> targets, Lists lists,
-                                         std::size_t max_targets = limits::dnsbl_targets, bool clean_findings = true);
+                                         std::size_t max_targets = limits::dnsbl_targets, bool clean_findings = true,
+                                         ZoneHealth* zone_health = nullptr);
 
 }  // namespace bp::probes::dnsbl
