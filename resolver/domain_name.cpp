@@ -20,6 +20,16 @@ std::string normalize_name(std::string_view name) {
   return out;
 }
 
+void normalize_in_place(std::string& name) {
+  if (name.size() > 1 && name.back() == '.') name.pop_back();
+  std::transform(name.begin(), name.end(), name.begin(), lower);
+}
+
+bool is_normalized(std::string_view name) {
+  if (name.size() > 1 && name.back() == '.') return false;
+  return std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
 std::string dns_name_problem(std::string_view name) {
   if (name.empty()) return "empty name";
   // Names are handed to C libraries (c-ares, libidn2) as C strings: a NUL would

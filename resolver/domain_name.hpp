@@ -23,6 +23,12 @@ namespace bp::resolver {
 /// \return the name in lower case with one trailing dot removed.
 std::string normalize_name(std::string_view name);
 
+/// normalize_name() in place: a name the caller gives up costs no copy.
+void normalize_in_place(std::string& name);
+
+/// \return true when normalize_name(name) == name.
+bool is_normalized(std::string_view name);
+
 /// \return an empty string when `name` fits the DNS limits (wire length <= 255,
 /// labels 1..63 octets, no empty label), else the reason.
 std::string dns_name_problem(std::string_view name);

@@ -295,30 +295,28 @@ void Resolver::finish() {
 }
 
 std::shared_ptr<Entry> Resolver::Core::entry_for(Key key) {
-  if (auto it = cache.find(key); it != cache.end()) {
-    log.count_cache_hit();
-    return it->second;
-  }
-  if (auto old = old_cache.find(key); old != old_cache.end()) {
-    auto hit = old->second;  // asked again: it moves to the young generation
-    old_cache.erase(old);
-    cache.emplace(std::move(key), hit);
-    log.count_cache_hit();
-    return hit;
-  }
-  auto entry = std::make_shared<Entry>();
-  if (cache.size() >= std::max<std::size_t>(1, options.cache_limit / 2)) {
+  if (cache.size() >= std::max<std::size_t>(1, options.cache_limit / 2) && cache.find(key) == cache.end()) {
     // Askers still waiting hold their entries; only the map's references go.
     old_cache = std::move(cache);
     cache.clear();
     cache.reserve(options.cache_limit / 2);  // no rehashing while the generation fills
   }
-  const auto type = key.type;
-  const bool cd = key.checking_disabled;
-  auto& slot = cache.emplace(std::move(key), entry).first->first;
+  // One probe of the young generation finds the question or makes its slot.
+  auto [it, fresh] = cache.try_emplace(std::move(key));
+  if (!fresh) {
+    log.count_cache_hit();
+    return it->second;
+  }
+  if (auto old = old_cache.find(it->first); old != old_cache.end()) {
+    it->second = std::move(old->second);  // asked again: it moves to the young generation
+    old_cache.erase(old);
+    log.count_cache_hit();
+    return it->second;
+  }
+  auto entry = it->second = std::make_shared<Entry>();
   // The question is asked once, for every asker; no asker's deadline stops it
   // (the answer may serve another target).
-  ask(entry, slot.name, type, cd);
+  ask(entry, it->first.name, it->first.type, it->first.checking_disabled);
   return entry;
 }
 
@@ -338,7 +336,7 @@ const Lookup* Resolver::Core::ready(const Key& key) {
 asio::awaitable<std::vector<Lookup>> Resolver::lookup_all(std::vector<Question> questions) {
   std::vector<std::shared_ptr<Entry>> entries;
   entries.reserve(questions.size());
-  for (auto& q : questions) entries.push_back(core_->entry_for(Key{normalize_name(q.name), q.type}));
+  for (const auto& q : questions) entries.push_back(core_->entry_for(Key{normalize_name(q.name), q.type}));
   TargetClock* clock = clock_.get();
   std::vector<Lookup> out;
   out.reserve(questions.size());

@@ -36,16 +36,23 @@ class Cursor {
   }
   /// Reads a possibly compressed name (loops and overruns are rejected by c-ares).
   std::optional<std::string> name() {
-    if (!has(1)) return std::nullopt;
-    char* out = nullptr;
-    long enclen = 0;
-    if (ares_expand_name(p_.data() + pos_, p_.data(), static_cast<int>(p_.size()), &out, &enclen) != ARES_SUCCESS) {
-      return std::nullopt;
-    }
-    std::string s = normalize_name(*out == '\0' ? "." : out);  // the root comes back as ""
-    ares_free_string(out);
-    pos_ += static_cast<std::size_t>(enclen);
+    std::string s;
+    if (!name_into(s)) return std::nullopt;
     return s;
+  }
+  /// name() into `out`, reusing its storage: false when the name is malformed.
+  bool name_into(std::string& out) {
+    if (!has(1)) return false;
+    char* raw = nullptr;
+    long enclen = 0;
+    if (ares_expand_name(p_.data() + pos_, p_.data(), static_cast<int>(p_.size()), &raw, &enclen) != ARES_SUCCESS) {
+      return false;
+    }
+    out.assign(*raw == '\0' ? "." : raw);  // the root comes back as ""
+    ares_free_string(raw);
+    normalize_in_place(out);
+    pos_ += static_cast<std::size_t>(enclen);
+    return true;
   }
   bool skip(std::size_t n) {
     if (!has(n)) return false;
@@ -172,7 +179,10 @@ std::optional<Record> parse_record(Cursor& c, std::string* why) {
 }  // namespace
 
 Lookup parse_reply(std::span<const std::uint8_t> reply, std::string_view qname_in, RrType qtype) {
-  const std::string qname = normalize_name(qname_in);
+  // The resolver asks with normalized names: no copy is made for those.
+  std::string normalized;
+  std::string_view qname = qname_in;
+  if (!is_normalized(qname_in)) qname = normalized = normalize_name(qname_in);
   Cursor c(reply);
   if (!c.has(header_size)) return bad(fmt::format("reply of {} bytes is shorter than a DNS header", reply.size()));
   c.skip(2);  // ID: c-ares matched it already
@@ -186,12 +196,13 @@ Lookup parse_reply(std::span<const std::uint8_t> reply, std::string_view qname_i
 
   // The question must be ours: with ARES_FLAG_NOCHECKRESP, c-ares no longer checks it.
   if (qd != 1) return bad(fmt::format("reply carries {} questions", qd), rcode);
-  auto rq = c.name();
+  thread_local std::string rq;  // compared, not kept: its storage serves every reply
+  const bool rq_ok = c.name_into(rq);
   auto rt = c.u16();
   auto rc = c.u16();
-  if (!rq || !rt || !rc) return bad("question section overruns the packet", rcode);
-  if (*rq != qname || *rt != static_cast<std::uint16_t>(qtype) || *rc != 1) {
-    return bad(fmt::format("reply question {} {} does not match the query", *rq, to_string(static_cast<RrType>(*rt))), rcode);
+  if (!rq_ok || !rt || !rc) return bad("question section overruns the packet", rcode);
+  if (rq != qname || *rt != static_cast<std::uint16_t>(qtype) || *rc != 1) {
+    return bad(fmt::format("reply question {} {} does not match the query", rq, to_string(static_cast<RrType>(*rt))), rcode);
   }
 
   switch (rcode) {
@@ -216,14 +227,14 @@ Lookup parse_reply(std::span<const std::uint8_t> reply, std::string_view qname_i
   }
 
   Answer ans;
-  ans.qname = qname;
+  ans.qname = std::string(qname);
   ans.qtype = qtype;
   ans.rcode = rcode;
   ans.authoritative = (flags & 0x0400) != 0;
   ans.truncated = (flags & 0x0200) != 0;
   ans.authenticated = (flags & 0x0020) != 0;
   // Follow the chain of aliases from the asked name (RFC 2181 10.1).
-  std::string current = qname;
+  std::string_view current = qname;  // the name the chain has reached (CNAME records stay in `records`)
   if (qtype != RrType::cname) {
     for (int hop = 0;; ++hop) {
       auto it = std::find_if(records.begin(), records.end(), [&](const Record& r) {
@@ -235,7 +246,7 @@ Lookup parse_reply(std::span<const std::uint8_t> reply, std::string_view qname_i
         if (seen == it->target) return bad(fmt::format("CNAME loop at {}", it->target), rcode);
       }
       current = it->target;
-      ans.cname_chain.push_back(current);
+      ans.cname_chain.emplace_back(current);
     }
   }
   for (auto& r : records) {
