@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <tuple>
 
 namespace bp::engine {
 
@@ -93,7 +94,7 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
   // This domain's handles: its lookups stop waiting at its deadline.
   const auto until = resolver::Resolver::Clock::now() + cx.settings.deadline;
   auto r = cx.r.with_deadline(until);
-  auto blr = cx.blr.with_deadline(until);
+  auto blr = &cx.blr == &cx.r ? r : cx.blr.with_deadline(until);  // one deadline timer when they are one resolver
   auto policy = cx.settings.policy;
   report::DomainResult d;
   d.domain = domain;
@@ -148,11 +149,19 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
     if (!cx.settings.dnssec) co_return std::nullopt;
     co_return co_await probes::dnssec::check_dnssec(r, domain);
   };
+  // The three that can be turned off run as one operation: nothing is started for them when all are off.
+  using Extras = std::tuple<std::optional<probes::dkim::KeysReport>, std::optional<probes::delegation::Report>,
+                            std::optional<probes::dnssec::Report>>;
+  auto extras = [&]() -> asio::awaitable<Extras> {
+    if (!cx.settings.dkim && !cx.settings.delegation && !cx.settings.dnssec) co_return Extras{};
+    co_return co_await all(keys(), name_servers(), signing());
+  };
   auto transport_options = cx.settings.transport;
   transport_options.addresses = policy;
-  auto [branch, spf, dm, dkim_keys, transport, delegation, dnssec] =
-      co_await all(mx_branch(), probes::spf::lint_spf(r, domain), probes::dmarc::discover_dmarc(r, domain, true), keys(),
-                   probes::transport::check_transport(r, domain, transport_options), name_servers(), signing());
+  auto [branch, spf, dm, transport, optional_parts] =
+      co_await all(mx_branch(), probes::spf::lint_spf(r, domain), probes::dmarc::discover_dmarc(r, domain, true),
+                   probes::transport::check_transport(r, domain, transport_options), extras());
+  auto& [dkim_keys, delegation, dnssec] = optional_parts;
   d.mx = std::move(branch.mx);
   d.spf = std::move(spf);
   d.dmarc = std::move(dm);
@@ -162,13 +171,16 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
   for (auto& f : probes::sender_domain_findings(d.mx, "")) d.findings.push_back(std::move(f));
   // A domain that does not exist has no SPF or DMARC record either: saying so again is noise.
   const bool gone = d.mx.status == probes::MxStatus::domain_not_found;
-  for (const auto& f : d.spf.findings) {
-    if (!(gone && f.code == "spf.none")) d.findings.push_back(f);
+  // The probes' findings move into the domain's list (the reports keep their facts).
+  for (auto& f : d.spf.findings) {
+    if (!(gone && f.code == "spf.none")) d.findings.push_back(std::move(f));
   }
+  d.spf.findings.clear();
   for (auto& f : probes::spf::spf_mx_findings(d.spf, d.mx)) d.findings.push_back(std::move(f));
-  for (const auto& f : d.dmarc.findings) {
-    if (!(gone && f.code == "dmarc.none")) d.findings.push_back(f);
+  for (auto& f : d.dmarc.findings) {
+    if (!(gone && f.code == "dmarc.none")) d.findings.push_back(std::move(f));
   }
+  d.dmarc.findings.clear();
   if (!gone) {
     if (dkim_keys) {
       for (auto& f : dkim_keys->findings) d.findings.push_back(std::move(f));
@@ -224,9 +236,10 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
   }
   // Per domain, only what matters: listings and lookups that failed. Clean answers become one
   // line; a list without a public zone is a fact about the list (`bounceprobe dnsbl` shows it).
-  for (const auto& f : d.dnsbl.findings) {
-    if (f.code != "dnsbl.no-public-zone") d.findings.push_back(f);
+  for (auto& f : d.dnsbl.findings) {
+    if (f.code != "dnsbl.no-public-zone") d.findings.push_back(std::move(f));
   }
+  d.dnsbl.findings.clear();
   const auto clean = std::count_if(d.dnsbl.results.begin(), d.dnsbl.results.end(), [](const probes::dnsbl::Result& x) {
     return x.verdict.state == probes::dnsbl::State::clean;
   });

@@ -2,15 +2,35 @@
 
 #include "text.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 namespace bp::report {
+
+namespace {
+/// \return true when a byte of the eight in `w` is a control character, '"', '\\'
+/// or not ASCII (the byte-wise test below then finds which one): the usual
+/// "has a byte less than n / equal to c" word tricks, exact for the question
+/// whether there is one.
+bool needs_escape(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  const auto has_zero = [&](std::uint64_t v) { return (v - ones) & ~v & high; };
+  const std::uint64_t below_space = (w - ones * 0x20) & ~w & high;
+  return (below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | (w & high)) != 0;
+}
+}  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
-    // Copy the run of bytes that need nothing.
+    // Copy the run of bytes that need nothing: eight at a time, then one by one.
     std::size_t j = i;
+    for (std::uint64_t w; j + 8 <= s.size(); j += 8) {
+      std::memcpy(&w, s.data() + j, 8);
+      if (needs_escape(w)) break;
+    }
     while (j < s.size()) {
       const auto c = static_cast<unsigned char>(s[j]);
       if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;

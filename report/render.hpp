@@ -65,6 +65,8 @@ struct DomainResult {
   std::optional<std::vector<probes::dkim::KeyFact>> dkim_keys;  ///< absent with --no-dkim
   std::optional<probes::delegation::Facts> delegation;          ///< absent with --no-delegation
   std::optional<probes::dnssec::Facts> dnssec;                  ///< absent with --no-dnssec
+  /// Every finding of the check: those of spf, dmarc and dnsbl are moved here
+  /// (their reports keep their facts, not their findings).
   std::vector<probes::Finding> findings;
   std::optional<Comparison> compare;       ///< with --compare
   double elapsed_ms{0};                    ///< how long the domain's check took

@@ -316,9 +316,10 @@ asio::awaitable<DmarcDiscovery> discover_dmarc(resolver::Resolver& r, std::strin
   // External destinations are asked all at once, at most limits::dmarc_report_destinations of them.
   std::vector<std::string> external;
   std::size_t unchecked = 0;
-  const auto own_org = organizational_domain(owner);
+  // The public suffix list is consulted only for names whose answer is not known already.
+  const auto own_org = owner == out.domain ? out.org_domain : organizational_domain(owner);
   for (const auto& dest : dests) {
-    if (organizational_domain(dest) == own_org) continue;
+    if (dest == owner || dest == own_org || organizational_domain(dest) == own_org) continue;
     if (external.size() >= limits::dmarc_report_destinations) {
       ++unchecked;
       continue;
@@ -333,7 +334,8 @@ asio::awaitable<DmarcDiscovery> discover_dmarc(resolver::Resolver& r, std::strin
   }
   std::vector<resolver::Resolver::Question> asks;
   for (const auto& dest : external) asks.push_back({owner + "._report._dmarc." + dest, RrType::txt});
-  auto answers = co_await r.lookup_all(std::move(asks));
+  std::vector<resolver::Lookup> answers;
+  if (!asks.empty()) answers = co_await r.lookup_all(std::move(asks));
   for (std::size_t k = 0; k < external.size(); ++k) {
     const auto& dest = external[k];
     const std::string q = owner + "._report._dmarc." + dest;

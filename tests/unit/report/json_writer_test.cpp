@@ -32,6 +32,22 @@ TEST_CASE("JSON strings: bytes that are not UTF-8 become U+FFFD, and the result 
   CHECK(parsed.get<std::string>() == "x\xef\xbf\xbd\xef\xbf\xbdy\x01");
 }
 
+TEST_CASE("JSON strings: a byte that needs escaping is found wherever it stands in a long run") {
+  // Runs of plain bytes are scanned eight at a time: every byte value at every
+  // offset of a 20-byte string must come out as it does alone.
+  for (int b = 0; b < 256; ++b) {
+    const std::string one = (quoted)(std::string(1, static_cast<char>(b)));  // (): not std::quoted by ADL
+    const std::string inner = one.substr(1, one.size() - 2);
+    for (std::size_t p = 0; p < 20; ++p) {
+      std::string s(20, 'a');
+      s[p] = static_cast<char>(b);
+      const std::string want = "\"" + std::string(p, 'a') + inner + std::string(19 - p, 'a') + "\"";
+      if ((quoted)(s) != want) FAIL("byte ", b, " at offset ", p);
+    }
+  }
+  CHECK((quoted)(std::string(64, 'x') + "\"") == "\"" + std::string(64, 'x') + "\\\"\"");
+}
+
 TEST_CASE("JsonWriter puts commas and keys where nlohmann::json would") {
   std::string s;
   JsonWriter w(s);
