@@ -18,6 +18,11 @@ add_library(idn2::idn2 ALIAS PkgConfig::IDN2)
 
 pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl)
 
+# Abseil's flat_hash_map holds the resolver's run cache (libabsl-dev): a probe
+# is one group of control bytes in a power-of-two table, where std::unordered_map
+# divides by a prime and follows a node per step (bench/README.md).
+find_package(absl CONFIG REQUIRED)
+
 # Knot DNS's zone scanner (libknot-dev) reads zone files for --zone-file.
 pkg_check_modules(ZSCANNER REQUIRED IMPORTED_TARGET libzscanner)
 add_library(zscanner::zscanner ALIAS PkgConfig::ZSCANNER)

@@ -15,7 +15,8 @@
 #include <deque>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
+#include <absl/container/flat_hash_map.h>
+#include <absl/hash/hash.h>
 
 namespace bp::resolver {
 
@@ -58,7 +59,7 @@ struct Entry {
 struct Key {
   Key(std::string n, RrType t, bool unchecked = false)
       : name(std::move(n)), type(t), checking_disabled(unchecked),
-        hash(std::hash<std::string_view>{}(name) ^ (static_cast<std::size_t>(t) * 0x9e3779b97f4a7c15ull) ^ (unchecked ? 0x5bd1e995u : 0u)) {}
+        hash(absl::HashOf(std::string_view(name), static_cast<std::uint16_t>(t), unchecked)) {}
   std::string name;
   RrType type;
   bool checking_disabled;  ///< asked with CD=1: the resolver's answer without its DNSSEC validation
@@ -93,7 +94,7 @@ struct Resolver::Core : std::enable_shared_from_this<Resolver::Core> {
   std::vector<std::unique_ptr<AresChannel>> channels;
   std::size_t next_channel{0};
   QueryLog log;
-  using Cache = std::unordered_map<Key, std::shared_ptr<Entry>, KeyHash>;
+  using Cache = absl::flat_hash_map<Key, std::shared_ptr<Entry>, KeyHash>;
   Cache cache;      ///< the young generation
   Cache old_cache;  ///< the previous one: dropped when the young one fills
   bool sent_any{false};
