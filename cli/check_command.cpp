@@ -131,8 +131,12 @@ int run_check(const CommonOptions& o, const std::vector<std::string>& args) {
     std::string why;
     if (!engine::parse_domain(args.front(), &why)) throw UsageError(why);
   }
+  // A --catalog file is read (and refused) at once; the built-in one only if a dialogue needs it.
   std::optional<report::Catalog> catalog_holder;
-  const auto& catalog = catalog_for(o, catalog_holder);
+  if (!o.catalog_file.empty()) (void)catalog_for(o, catalog_holder);
+  const auto catalog = [&]() -> const report::Catalog& {
+    return catalog_holder ? *catalog_holder : report::Catalog::builtin();
+  };
   if (!o.smtp_from.empty() && o.smtp_from != "<>") {
     auto c = probes::check_address(o.smtp_from, "sender");
     if (!c.address || !c.problem.empty()) throw UsageError(fmt::format("--from '{}' is not a usable address{}", probes::shown(o.smtp_from), c.problem.empty() ? "" : ": " + c.problem));

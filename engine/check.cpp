@@ -269,7 +269,7 @@ asio::awaitable<report::DomainResult> check_one(const CheckContext& cx, std::str
   }
   if (d.smtp) {
     for (const auto& f : d.smtp->findings) d.findings.push_back(f);
-    for (auto& f : report::observed_findings(report::observe(cx.catalog, *d.smtp))) d.findings.push_back(std::move(f));
+    for (auto& f : report::observed_findings(report::observe(cx.catalog(), *d.smtp))) d.findings.push_back(std::move(f));
   }
   if (const auto& overlay = cx.r.options().overlay; overlay && overlay->covering(domain) == nullptr) {
     std::string origins;

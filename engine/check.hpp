@@ -57,7 +57,9 @@ struct CheckContext {
   resolver::Resolver& r;    ///< the run's resolver (the dialogue's lookups use it)
   resolver::Resolver& blr;  ///< for blocklists
   probes::SmtpGate& gate;
-  const report::Catalog& catalog;
+  /// The catalog the dialogue's replies are matched against, read when first needed
+  /// (a DNS-only batch never reads it).
+  std::function<const report::Catalog&()> catalog;
   CheckSettings settings;
   /// --compare: the resolver without the zone files; each domain is also checked
   /// against it, and the result lists what the files add and remove.

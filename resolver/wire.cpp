@@ -249,6 +249,7 @@ Lookup parse_reply(std::span<const std::uint8_t> reply, std::string_view qname_i
       ans.cname_chain.emplace_back(current);
     }
   }
+  ans.records.reserve(records.size());
   for (auto& r : records) {
     if (r.type == qtype && r.owner == current) ans.records.push_back(std::move(r));
   }

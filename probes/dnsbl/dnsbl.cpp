@@ -250,11 +250,11 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
   rep.lists = std::move(all_lists);
   const auto& lists = *rep.lists;
   {
-    std::set<std::string> seen;
     std::vector<std::string> distinct;
     std::size_t dropped = 0;
     for (auto& t : targets) {
-      if (!seen.insert(t).second) continue;
+      // A domain's targets are a few: a linear search beats a set here.
+      if (std::find(distinct.begin(), distinct.end(), t) != distinct.end()) continue;
       if (distinct.size() >= max_targets) {
         ++dropped;
         continue;
@@ -338,9 +338,9 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
   }
   // Each zone gets at most per_zone_inflight queries at once; zones run side by side.
   std::vector<Lookup> answers;
-  std::map<std::size_t, std::size_t> per_list;
+  std::vector<std::size_t> per_list(lists.size());
   for (const auto& j : jobs) ++per_list[j.list];
-  if (std::all_of(per_list.begin(), per_list.end(), [](const auto& z) { return z.second <= per_zone_inflight; })) {
+  if (std::all_of(per_list.begin(), per_list.end(), [](std::size_t n) { return n <= per_zone_inflight; })) {
     // The usual case (a few addresses): every question at once.
     answers = co_await r.lookup_all(std::move(questions));
   } else {
@@ -375,10 +375,14 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
       }
     }
   }
-  std::set<std::string> noted;
+  std::vector<bool> noted(lists.size());
   for (const auto& res : rep.results) {
     // A list with no public zone is one finding, not one per target.
-    if (res.zone().empty() && !noted.insert(res.list_id()).second) continue;
+    const auto list_index = static_cast<std::size_t>(res.list - lists.data());
+    if (res.zone().empty()) {
+      if (noted[list_index]) continue;
+      noted[list_index] = true;
+    }
     if (!clean_findings && res.verdict.state == State::clean) continue;
     Finding f;
     f.probe = "dnsbl";
