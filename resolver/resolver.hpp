@@ -53,7 +53,11 @@ struct ResolverOptions {
   /// Answers cached for the run, about this many at most: the cache has two
   /// generations of half this size each, and an answer asked for again moves
   /// to the young one, so shared records (a provider's SPF include) stay.
-  std::size_t cache_limit{20000};
+  /// Small on purpose: a generation of 2,048 answers outlives the questions of
+  /// the 32 domains a batch has in flight (a full check asks about 30), and
+  /// a batch that reuses recently freed memory runs in the processor's caches:
+  /// 13 % less CPU per domain than with 20,000 (bench/README.md).
+  std::size_t cache_limit{4096};
   /// The whole run's deadline, counted from construction (0 = none): every
   /// pending query is then cancelled and later ones fail at once.
   std::chrono::milliseconds run_deadline{0};
