@@ -124,7 +124,7 @@ std::string dkim_signed(const std::string& message, const char* algorithm, const
   REQUIRE(fd >= 0);
   REQUIRE(write(fd, script.data(), script.size()) == static_cast<ssize_t>(script.size()));
   close(fd);
-  const std::string cmd = std::string("/usr/bin/python3 ") + py + " " + message + " " + dir + (ed ? "ed25519.key" : "rsa.pem") +
+  const std::string cmd = std::string("/usr/bin/python3 -I ") + py + " " + message + " " + dir + (ed ? "ed25519.key" : "rsa.pem") +
                           " " + (ed ? "ed2026" : "rsa2026") + " " + algorithm + " " + canon + " " + out + " " +
                           (break_body ? "1" : "0");
   REQUIRE(std::system(cmd.c_str()) == 0);
@@ -257,7 +257,7 @@ TEST_CASE("predict --message: names inside a zip are judged only when the profil
   REQUIRE(mkdtemp(dir) != nullptr);
   const std::string d = dir;
   // A zip holding an executable, made with Python's zipfile (an independent writer).
-  REQUIRE(std::system(("python3 -c \"import zipfile; z = zipfile.ZipFile('" + d +
+  REQUIRE(std::system(("python3 -I -c \"import zipfile; z = zipfile.ZipFile('" + d +
                        "/a.zip', 'w'); z.writestr('invoice/readme.txt', 'hi'); z.writestr('invoice/setup.exe', 'MZ'); z.close()\"")
                           .c_str()) == 0);
   std::ifstream in(d + "/a.zip", std::ios::binary);
