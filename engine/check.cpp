@@ -15,7 +15,6 @@
 #include <dmarc/dmarc.hpp>
 #include <text.hpp>
 
-#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
@@ -67,8 +66,7 @@ asio::awaitable<report::DomainResult> check_domain(const CheckContext& cx, std::
     co_return d;
   }
   CheckContext live{*cx.live, cx.blr, cx.gate, cx.catalog, cx.settings, nullptr, cx.zone_health};
-  using namespace asio::experimental::awaitable_operators;
-  auto [changed, before] = co_await (check_one(cx, domain) && check_one(live, domain));
+  auto [changed, before] = co_await all(check_one(cx, domain), check_one(live, domain));
   changed.compare = compare_findings(before.findings, changed.findings);
   changed.elapsed_ms = elapsed();
   co_return changed;

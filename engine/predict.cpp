@@ -5,7 +5,6 @@
 #include <rdns.hpp>
 #include <sender.hpp>
 
-#include <asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 
 namespace bp::engine {
@@ -47,15 +46,14 @@ asio::awaitable<std::optional<probes::spf::SpfOutcome>> maybe_spf(resolver::Reso
 }  // namespace
 
 asio::awaitable<Evidence> gather(resolver::Resolver& r, resolver::Resolver& blr, probes::SmtpGate& gate, Questions q) {
-  using namespace asio::experimental::awaitable_operators;
   std::vector<std::string> addresses;
   for (const auto& t : q.client_ips) {
     if (probes::classify(t)) addresses.push_back(t);
   }
-  auto [s, rc, f, d, b, n] = co_await (maybe_mx(r, q.sender_domain, q.policy) && maybe_mx(r, q.recipient_domain, q.policy) &&
-                                       maybe_spf(r, std::move(q.spf)) && maybe_dmarc(r, q.from_domain.empty() ? q.sender_domain : q.from_domain) &&
-                                       maybe_dnsbl(blr, std::move(q.blocklist_targets), std::move(q.lists)) &&
-                                       client_names(r, addresses));
+  auto [s, rc, f, d, b, n] = co_await all(maybe_mx(r, q.sender_domain, q.policy), maybe_mx(r, q.recipient_domain, q.policy),
+                                          maybe_spf(r, std::move(q.spf)), maybe_dmarc(r, q.from_domain.empty() ? q.sender_domain : q.from_domain),
+                                          maybe_dnsbl(blr, std::move(q.blocklist_targets), std::move(q.lists)),
+                                          client_names(r, addresses));
   Evidence e{std::move(s), std::move(rc), std::move(f), std::move(d), std::move(b), std::move(n), std::nullopt};
   // The dialogue with the recipient's MX needs its MX answer first.
   if (q.smtp && e.recipient_mx) e.smtp = co_await probes::probe_smtp(r, gate, *e.recipient_mx, std::move(*q.smtp));
@@ -103,7 +101,6 @@ PredictPlan plan_predict(const std::string& from, const std::string& to, const s
 asio::awaitable<report::PredictInput> run_predict(resolver::Resolver& r, resolver::Resolver& blr, probes::SmtpGate& gate,
                                                   const report::Catalog& catalog, PredictPlan plan) {
   auto in = std::move(plan.input);
-  using namespace asio::experimental::awaitable_operators;
   // The message's signatures are verified beside the rest (their keys are DNS lookups too).
   auto dkim = [&]() -> asio::awaitable<std::vector<probes::dkim::SignatureResult>> {
     if (!in.message) co_return std::vector<probes::dkim::SignatureResult>{};
@@ -124,8 +121,8 @@ asio::awaitable<report::PredictInput> run_predict(resolver::Resolver& r, resolve
     co_return out;
   };
   auto [e, signatures, spam_scan, virus_scan] =
-      co_await (gather(r, blr, gate, std::move(plan.questions)) && dkim() && scanner(plan.scans.spamd, true) &&
-                scanner(plan.scans.clamd, false));
+      co_await all(gather(r, blr, gate, std::move(plan.questions)), dkim(), scanner(plan.scans.spamd, true),
+                   scanner(plan.scans.clamd, false));
   in.dkim = std::move(signatures);
   in.spam_scan = std::move(spam_scan);
   in.virus_scan = std::move(virus_scan);

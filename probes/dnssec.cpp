@@ -1,8 +1,8 @@
 #include "dnssec.hpp"
 
+#include <async.hpp>
 #include <domain_name.hpp>
 
-#include <asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 
 namespace bp::probes::dnssec {
@@ -141,8 +141,7 @@ asio::awaitable<Report> check_dnssec(resolver::Resolver& r, std::string domain) 
   g.ds = std::move(answers[2]);
   const auto servfail = [](const Lookup& l) { return !l.ok() && l.error().kind == DnsFailure::servfail; };
   if (servfail(g.soa) || servfail(g.dnskey)) {
-    using namespace asio::experimental::awaitable_operators;
-    auto [soa, dnskey] = co_await (r.lookup_unchecked(g.domain, RrType::soa) && r.lookup_unchecked(g.domain, RrType::dnskey));
+    auto [soa, dnskey] = co_await all(r.lookup_unchecked(g.domain, RrType::soa), r.lookup_unchecked(g.domain, RrType::dnskey));
     g.soa_unchecked = std::move(soa);
     g.dnskey_unchecked = std::move(dnskey);
   }

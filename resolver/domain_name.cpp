@@ -14,9 +14,8 @@ bool is_ldh(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
 }  // namespace
 
 std::string normalize_name(std::string_view name) {
-  if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
   std::string out(name);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
+  normalize_in_place(out);
   return out;
 }
 

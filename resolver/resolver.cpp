@@ -4,6 +4,8 @@
 #include "domain_name.hpp"
 #include "wire.hpp"
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/hash/hash.h>
 #include <arpa/inet.h>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -15,8 +17,6 @@
 #include <deque>
 #include <optional>
 #include <string_view>
-#include <absl/container/flat_hash_map.h>
-#include <absl/hash/hash.h>
 
 namespace bp::resolver {
 

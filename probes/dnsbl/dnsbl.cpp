@@ -270,9 +270,9 @@ asio::awaitable<DnsblReport> check_dnsbl(resolver::Resolver& r, std::vector<std:
     }
   }
   // Zone health first (all zones at once), then every (target, list) at once. The
-  // tests are asked once per run: once answered, a zone's health is read from the
-  // cache here without a coroutine.
-  // A zone judged earlier in the run (`zone_health`) is not judged again.
+  // tests are asked once per run: a zone judged earlier in the run (`zone_health`)
+  // is not judged again, and an answered test is read from the cache without a
+  // coroutine.
   std::vector<Health> judged(lists.size());
   std::vector<const Health*> by_list(lists.size(), nullptr);
   if (zone_health != nullptr) zone_health->by_list.resize(lists.size());
